@@ -1,0 +1,149 @@
+//! Canonical headers and the signed-headers list: lines four and five of a
+//! canonical request.
+
+use std::borrow::Cow;
+
+/// The headers that take part in a signature, lower-cased, sorted, with
+/// their values trimmed, inner runs of whitespace collapsed, and repeated
+/// headers joined with `,`.
+#[derive(Debug, Clone, Default)]
+pub struct CanonicalHeaders<'a> {
+    entries: Vec<(Cow<'a, str>, Cow<'a, str>)>,
+}
+
+impl<'a> CanonicalHeaders<'a> {
+    /// Collects `headers`, in any order and any case.
+    pub fn new(headers: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        let mut entries: Vec<(Cow<'a, str>, Cow<'a, str>)> =
+            headers.into_iter().map(|(name, value)| (lower_case(name), canonical_value(value))).collect();
+        // A stable sort keeps repeated headers in the order they were sent.
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        entries.dedup_by(|later, earlier| {
+            if later.0 != earlier.0 {
+                return false;
+            }
+            let joined = earlier.1.to_mut();
+            joined.push(',');
+            joined.push_str(&later.1);
+            true
+        });
+        Self { entries }
+    }
+
+    /// Adds one header (or one more value of a header already present).
+    pub fn insert(&mut self, name: &'a str, value: &'a str) {
+        let name = lower_case(name);
+        let value = canonical_value(value);
+        match self.entries.binary_search_by(|(n, _)| n.as_ref().cmp(&name)) {
+            Ok(i) => {
+                let joined = self.entries[i].1.to_mut();
+                joined.push(',');
+                joined.push_str(&value);
+            }
+            Err(i) => self.entries.insert(i, (name, value)),
+        }
+    }
+
+    /// Whether a header of that (lower-case) name is present.
+    pub fn contains(&self, lower_name: &str) -> bool {
+        self.entries.binary_search_by(|(n, _)| n.as_ref().cmp(lower_name)).is_ok()
+    }
+
+    /// The lower-case names, sorted.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.entries.iter().map(|(n, _)| n.as_ref())
+    }
+
+    /// Appends `name:value\n` for every header.
+    pub fn write_headers(&self, out: &mut String) {
+        for (name, value) in &self.entries {
+            out.push_str(name);
+            out.push(':');
+            out.push_str(value);
+            out.push('\n');
+        }
+    }
+
+    /// Appends `name;name;…`.
+    pub fn write_signed_names(&self, out: &mut String) {
+        for (i, (name, _)) in self.entries.iter().enumerate() {
+            if i > 0 {
+                out.push(';');
+            }
+            out.push_str(name);
+        }
+    }
+}
+
+fn lower_case(name: &str) -> Cow<'_, str> {
+    if name.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(name.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(name)
+    }
+}
+
+fn is_space(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\r' | '\n')
+}
+
+/// Trims the value and collapses every inner run of whitespace (including
+/// the line breaks of folded header lines) into one space.
+fn canonical_value(value: &str) -> Cow<'_, str> {
+    let trimmed = value.trim_matches(is_space);
+    let mut previous_space = false;
+    let already_canonical = trimmed.chars().all(|c| {
+        let ok = c == ' ' && !previous_space || !is_space(c);
+        previous_space = is_space(c);
+        ok
+    });
+    if already_canonical {
+        return Cow::Borrowed(trimmed);
+    }
+    let mut out = String::with_capacity(trimmed.len());
+    for word in trimmed.split(is_space).filter(|w| !w.is_empty()) {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn render(headers: &[(&'static str, &'static str)]) -> String {
+        let canonical = CanonicalHeaders::new(headers.iter().copied());
+        let mut out = String::new();
+        canonical.write_headers(&mut out);
+        canonical.write_signed_names(&mut out);
+        out
+    }
+
+    #[test]
+    fn lower_cases_sorts_trims_and_joins() {
+        assert_eq!(
+            render(&[("My-Header1", "  a   b  "), ("host", "h"), ("my-header1", "c"), ("X-Amz-Date", "d")]),
+            "host:h\nmy-header1:a b,c\nx-amz-date:d\nhost;my-header1;x-amz-date"
+        );
+    }
+
+    #[test]
+    fn folded_lines_become_single_spaces() {
+        assert_eq!(render(&[("a", "value1\n  value2\n     value3")]), "a:value1 value2 value3\na");
+    }
+
+    #[test]
+    fn insert_keeps_the_order_sorted() {
+        let mut canonical = CanonicalHeaders::new([("host", "h"), ("x-amz-meta-a", "1")]);
+        canonical.insert("X-Amz-Date", "d");
+        canonical.insert("content-type", "t");
+        canonical.insert("x-amz-meta-a", "2");
+        let mut out = String::new();
+        canonical.write_signed_names(&mut out);
+        assert_eq!(out, "content-type;host;x-amz-date;x-amz-meta-a");
+        assert!(canonical.contains("x-amz-date"));
+    }
+}

@@ -1,0 +1,198 @@
+//! The only module that touches SHA-256 and HMAC.
+//!
+//! Everything else asks for a hash, a signing key or a signature through the
+//! functions here, so the choice of crypto library is made in one place.
+
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use crate::credentials::SecretKey;
+use crate::scope::CredentialScope;
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// SHA-256 of the empty string, the payload hash of a request without a body.
+pub const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+/// A lower-case hex SHA-256 digest or HMAC-SHA256 signature: 64 ASCII bytes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Hex64([u8; 64]);
+
+impl Hex64 {
+    /// The digest as text.
+    pub fn as_str(&self) -> &str {
+        // Only ever filled by `encode_hex`, which writes ASCII.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+
+    fn from_digest(bytes: &[u8]) -> Self {
+        let mut out = [0u8; 64];
+        encode_hex(bytes, &mut out);
+        Self(out)
+    }
+}
+
+impl std::fmt::Display for Hex64 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::fmt::Debug for Hex64 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+fn encode_hex(bytes: &[u8], out: &mut [u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for (i, byte) in bytes.iter().enumerate() {
+        out[2 * i] = DIGITS[usize::from(byte >> 4)];
+        out[2 * i + 1] = DIGITS[usize::from(byte & 0x0f)];
+    }
+}
+
+/// Lower-case hex SHA-256 of `data`.
+pub fn sha256_hex(data: &[u8]) -> Hex64 {
+    Hex64::from_digest(&Sha256::digest(data))
+}
+
+/// An incremental SHA-256, for payloads that arrive in pieces.
+#[derive(Clone, Default)]
+pub struct PayloadHasher(Sha256);
+
+impl std::fmt::Debug for PayloadHasher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PayloadHasher")
+    }
+}
+
+impl PayloadHasher {
+    /// A hasher with nothing fed yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Feeds more bytes.
+    pub fn update(&mut self, data: &[u8]) {
+        self.0.update(data);
+    }
+
+    /// The lower-case hex digest of everything fed.
+    pub fn finish_hex(self) -> Hex64 {
+        Hex64::from_digest(&self.0.finalize())
+    }
+}
+
+fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
+    // HMAC accepts keys of any length, so this cannot fail.
+    let mut mac = HmacSha256::new_from_slice(key).unwrap_or_else(|_| unreachable!());
+    mac.update(data);
+    mac.finalize().into_bytes().into()
+}
+
+/// The derived key `kSigning` for one date, region and service.
+///
+/// It holds HMAC state already keyed with `kSigning`, so a signature costs
+/// only the hashing of the string to sign. The state is zeroized on drop
+/// and `Debug` never prints it.
+#[derive(Clone)]
+pub struct SigningKey {
+    keyed: HmacSha256,
+}
+
+impl SigningKey {
+    /// Derives `kSigning` = HMAC chain over the date, region, service and
+    /// `aws4_request`, starting from `"AWS4" + secret`.
+    pub fn derive(secret: &SecretKey, scope: &CredentialScope<'_>) -> Self {
+        let mut prefixed = zeroize::Zeroizing::new(Vec::with_capacity(4 + secret.expose().len()));
+        prefixed.extend_from_slice(b"AWS4");
+        prefixed.extend_from_slice(secret.expose().as_bytes());
+        let mut k = zeroize::Zeroizing::new(hmac(&prefixed, scope.date.as_bytes()));
+        *k = hmac(&*k, scope.region.as_bytes());
+        *k = hmac(&*k, scope.service.as_bytes());
+        *k = hmac(&*k, b"aws4_request");
+        Self::from_bytes(&k)
+    }
+
+    fn from_bytes(key: &[u8; 32]) -> Self {
+        Self { keyed: HmacSha256::new_from_slice(key).unwrap_or_else(|_| unreachable!()) }
+    }
+
+    /// HMAC-SHA256 of `string_to_sign` under this key, as lower-case hex.
+    pub fn sign(&self, string_to_sign: &[u8]) -> Hex64 {
+        let mut mac = self.keyed.clone();
+        mac.update(string_to_sign);
+        Hex64::from_digest(&mac.finalize().into_bytes())
+    }
+
+    /// Signs a message given in pieces, as if they were concatenated.
+    pub fn sign_parts(&self, parts: &[&[u8]]) -> Hex64 {
+        let mut mac = self.keyed.clone();
+        for part in parts {
+            mac.update(part);
+        }
+        Hex64::from_digest(&mac.finalize().into_bytes())
+    }
+
+    /// The raw key bytes, for comparison with published vectors in tests.
+    #[cfg(test)]
+    pub(crate) fn test_only_from_hex(hex: &str) -> Self {
+        let mut key = [0u8; 32];
+        for (i, byte) in key.iter_mut().enumerate() {
+            *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap_or(0);
+        }
+        Self::from_bytes(&key)
+    }
+}
+
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SigningKey(<redacted>)")
+    }
+}
+
+/// Compares two byte strings in time that depends only on their lengths.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && bool::from(a.ct_eq(b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn derives_the_signing_key_of_the_s3_documentation_examples() {
+        let secret = SecretKey::new("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY");
+        let scope = CredentialScope { date: "20130524", region: "us-east-1", service: "s3" };
+        let derived = SigningKey::derive(&secret, &scope);
+        let published =
+            SigningKey::test_only_from_hex("dbb893acc010964918f1fd433add87c70e8b0db6be30c1fbeafefa5ec6ba8378");
+        assert_eq!(derived.sign(b"probe"), published.sign(b"probe"));
+    }
+
+    #[test]
+    fn sign_parts_equals_sign_of_the_concatenation() {
+        let key = SigningKey::test_only_from_hex(&"ab".repeat(32));
+        assert_eq!(key.sign(b"hello world"), key.sign_parts(&[b"hello", b" ", b"world"]));
+    }
+
+    #[test]
+    fn signing_key_debug_hides_the_key() {
+        let key = SigningKey::test_only_from_hex(&"ab".repeat(32));
+        assert_eq!(format!("{key:?}"), "SigningKey(<redacted>)");
+    }
+
+    #[test]
+    fn empty_sha256_constant_is_the_hash_of_nothing() {
+        assert_eq!(sha256_hex(b"").as_str(), EMPTY_SHA256);
+    }
+
+    #[test]
+    fn constant_time_eq_checks_length_and_content() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"abcd"));
+    }
+}

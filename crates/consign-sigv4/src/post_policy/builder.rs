@@ -1,0 +1,199 @@
+//! Building and signing a POST policy into the fields of an HTML form.
+//!
+//! <https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-post-example.html>
+
+use std::time::SystemTime;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+
+use super::condition::{Condition, write_json_string};
+use crate::canonical::{ALGORITHM, push_object_path};
+use crate::error::SignError;
+use crate::sign::{Endpoint, Signer};
+use crate::time::AmzDate;
+
+/// What a browser POST may upload: a typed builder over every condition
+/// S3 knows. Each `eq`-style method also adds the form field the browser
+/// must send; `starts-with` conditions leave the value to the browser.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostPolicy {
+    expiration: AmzDate,
+    conditions: Vec<Condition>,
+    fields: Vec<(String, String)>,
+}
+
+impl PostPolicy {
+    /// A policy that expires at `expiration`.
+    pub fn new(expiration: AmzDate) -> Self {
+        Self { expiration, conditions: Vec::new(), fields: Vec::new() }
+    }
+
+    /// The field must equal `value`; the field is sent with that value.
+    pub fn eq(mut self, field: &str, value: &str) -> Self {
+        self.conditions.push(Condition::Eq { field: field.to_ascii_lowercase(), value: value.to_owned() });
+        self.fields.push((field.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// The field must start with `prefix` (any value when empty); the
+    /// browser supplies the value.
+    pub fn starts_with(mut self, field: &str, prefix: &str) -> Self {
+        self.conditions.push(Condition::StartsWith { field: field.to_ascii_lowercase(), prefix: prefix.to_owned() });
+        self
+    }
+
+    /// The object key is exactly `key`.
+    pub fn key(self, key: &str) -> Self {
+        self.eq("key", key)
+    }
+
+    /// The key starts with `prefix`; the form sends `prefix${filename}`,
+    /// which S3 completes with the name of the chosen file.
+    pub fn key_starts_with(mut self, prefix: &str) -> Self {
+        self = self.starts_with("key", prefix);
+        self.fields.push(("key".to_owned(), format!("{prefix}${{filename}}")));
+        self
+    }
+
+    /// The `Content-Type` field (stored as the object's type) is exactly `value`.
+    pub fn content_type(self, value: &str) -> Self {
+        self.eq("Content-Type", value)
+    }
+
+    /// The `Content-Type` field starts with `prefix`, such as `image/`.
+    pub fn content_type_starts_with(self, prefix: &str) -> Self {
+        self.starts_with("Content-Type", prefix)
+    }
+
+    /// The file is between `min` and `max` bytes, inclusive.
+    pub fn content_length_range(mut self, min: u64, max: u64) -> Self {
+        self.conditions.push(Condition::ContentLengthRange { min, max });
+        self
+    }
+
+    /// S3 answers a successful upload with this status: 200, 201 (with an
+    /// XML body) or 204.
+    pub fn success_action_status(self, status: u16) -> Self {
+        self.eq("success_action_status", &status.to_string())
+    }
+
+    /// S3 redirects the browser here after a successful upload.
+    pub fn success_action_redirect(self, url: &str) -> Self {
+        self.eq("success_action_redirect", url)
+    }
+
+    /// The canned ACL, such as `private`.
+    pub fn acl(self, acl: &str) -> Self {
+        self.eq("acl", acl)
+    }
+
+    /// User metadata `x-amz-meta-{name}` is exactly `value`.
+    pub fn metadata(self, name: &str, value: &str) -> Self {
+        self.eq(&format!("x-amz-meta-{name}"), value)
+    }
+
+    /// The conditions so far (without the ones signing adds).
+    pub fn conditions(&self) -> &[Condition] {
+        &self.conditions
+    }
+
+    /// The expiration.
+    pub fn expiration(&self) -> AmzDate {
+        self.expiration
+    }
+}
+
+/// A signed POST policy: where to post and the fields to send before the
+/// file (which goes last, as the field `file`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostForm {
+    /// The form's action URL.
+    pub url: String,
+    /// Every field, in order; `policy` and `x-amz-signature` come last.
+    pub fields: Vec<(String, String)>,
+    /// The policy JSON that was signed (before base64).
+    pub policy_json: String,
+    /// When the policy expires.
+    pub expiration: AmzDate,
+}
+
+impl PostForm {
+    /// The value of the field `name` (compared without case).
+    pub fn field(&self, name: &str) -> Option<&str> {
+        self.fields.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+}
+
+impl Signer {
+    /// Signs `policy` for a browser POST to `bucket` at `endpoint`.
+    ///
+    /// The bucket, algorithm, credential, date and session token are added
+    /// to the conditions, so the browser cannot swap any of them.
+    ///
+    /// # Errors
+    /// [`SignError::InvalidPolicy`] for a policy that expires before `now`
+    /// or a size range whose minimum exceeds its maximum.
+    pub fn sign_post_policy(
+        &self,
+        endpoint: &Endpoint,
+        bucket: &str,
+        policy: &PostPolicy,
+        now: SystemTime,
+    ) -> Result<PostForm, SignError> {
+        let time = AmzDate::from_system_time(now);
+        if policy.expiration <= time {
+            return Err(SignError::InvalidPolicy {
+                reason: format!("it expires at {} which is not after now ({time})", policy.expiration.to_iso8601()),
+            });
+        }
+        for condition in &policy.conditions {
+            if let Condition::ContentLengthRange { min, max } = condition {
+                if min > max {
+                    return Err(SignError::InvalidPolicy {
+                        reason: format!("content-length-range minimum {min} exceeds maximum {max}"),
+                    });
+                }
+            }
+        }
+        let mut credential = String::with_capacity(96);
+        self.write_credential(&mut credential, &time);
+        let mut signed_fields: Vec<(&str, &str)> =
+            vec![("x-amz-algorithm", ALGORITHM), ("x-amz-credential", &credential), ("x-amz-date", time.as_str())];
+        if let Some(token) = self.credentials().session_token() {
+            signed_fields.push(("x-amz-security-token", token));
+        }
+
+        let mut json = String::with_capacity(256 + 64 * policy.conditions.len());
+        json.push_str("{\"expiration\":\"");
+        json.push_str(&policy.expiration.to_iso8601());
+        json.push_str("\",\"conditions\":[{\"bucket\":");
+        write_json_string(&mut json, bucket);
+        json.push('}');
+        for condition in &policy.conditions {
+            json.push(',');
+            condition.write_json(&mut json);
+        }
+        for (name, value) in &signed_fields {
+            json.push_str(",{\"");
+            json.push_str(name);
+            json.push_str("\":");
+            write_json_string(&mut json, value);
+            json.push('}');
+        }
+        json.push_str("]}");
+
+        let encoded = STANDARD.encode(json.as_bytes());
+        let signature = self.signing_key(&time).sign(encoded.as_bytes());
+
+        let mut fields = policy.fields.clone();
+        fields.extend(signed_fields.iter().map(|(n, v)| ((*n).to_owned(), (*v).to_owned())));
+        fields.push(("policy".to_owned(), encoded));
+        fields.push(("x-amz-signature".to_owned(), signature.as_str().to_owned()));
+
+        let host = endpoint.host_for(bucket);
+        let mut url = format!("{}://{host}", endpoint.scheme());
+        push_object_path(&mut url, endpoint.bucket_in_path(bucket), "");
+        Ok(PostForm { url, fields, policy_json: json, expiration: policy.expiration })
+    }
+}

@@ -1,0 +1,236 @@
+//! Signing: header authentication, presigned URLs, POST forms and
+//! aws-chunked streams, all through one [`Signer`].
+
+mod endpoint;
+mod header;
+mod object;
+mod presign;
+
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime};
+
+pub use endpoint::{Addressing, Endpoint};
+pub use header::HeaderSignature;
+pub use object::{ObjectRequest, PresignedRequest};
+pub use presign::QuerySignature;
+
+use crate::canonical::{CanonicalRequest, StringToSign, UriEncoding};
+use crate::credentials::Credentials;
+use crate::crypto::{Hex64, SigningKey};
+use crate::error::SignError;
+use crate::scope::CredentialScope;
+use crate::time::AmzDate;
+
+/// The longest a presigned URL may live: 7 days.
+pub const MAX_EXPIRES_SECONDS: u64 = 604_800;
+
+/// Where the session token of temporary credentials goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum SessionTokenPlacement {
+    /// Sent and signed (S3 and most services).
+    #[default]
+    Signed,
+    /// Sent but added after signing, for the few services that want it so.
+    AddedAfterSigning,
+}
+
+/// How requests are signed beyond the credentials and scope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SigningSettings {
+    /// How the path becomes the canonical URI.
+    pub uri_encoding: UriEncoding,
+    /// Whether header-signed requests carry (and sign) `x-amz-content-sha256`.
+    /// S3 requires it.
+    pub content_sha256_header: bool,
+    /// Where the session token goes.
+    pub session_token: SessionTokenPlacement,
+}
+
+impl SigningSettings {
+    /// S3's rules: the key encoded once, `x-amz-content-sha256` sent.
+    pub fn s3() -> Self {
+        Self {
+            uri_encoding: UriEncoding::S3,
+            content_sha256_header: true,
+            session_token: SessionTokenPlacement::Signed,
+        }
+    }
+
+    /// The generic rules of other AWS services: normalized, double-encoded
+    /// paths and no `x-amz-content-sha256`.
+    pub fn generic() -> Self {
+        Self {
+            uri_encoding: UriEncoding::Normalized,
+            content_sha256_header: false,
+            session_token: SessionTokenPlacement::Signed,
+        }
+    }
+
+    /// These settings with `x-amz-content-sha256` sent or not.
+    pub fn with_content_sha256_header(mut self, send: bool) -> Self {
+        self.content_sha256_header = send;
+        self
+    }
+
+    /// These settings with another path encoding.
+    pub fn with_uri_encoding(mut self, encoding: UriEncoding) -> Self {
+        self.uri_encoding = encoding;
+        self
+    }
+
+    /// These settings with the session token placed differently.
+    pub fn with_session_token(mut self, placement: SessionTokenPlacement) -> Self {
+        self.session_token = placement;
+        self
+    }
+}
+
+/// Signs requests for one set of credentials, region and service.
+///
+/// The signing key is derived once per day and kept, so a busy server pays
+/// for the four-HMAC derivation once, not per request. A `Signer` is
+/// `Send + Sync`: share one across threads.
+pub struct Signer {
+    credentials: Credentials,
+    region: String,
+    service: String,
+    settings: SigningSettings,
+    /// The key of the most recent date used.
+    key: Mutex<Option<(String, SigningKey)>>,
+}
+
+impl std::fmt::Debug for Signer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Signer")
+            .field("credentials", &self.credentials)
+            .field("region", &self.region)
+            .field("service", &self.service)
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Signer {
+    /// A signer for `service` in `region`. The service `s3` gets S3's
+    /// rules ([`SigningSettings::s3`]); any other gets the generic ones.
+    pub fn new(credentials: Credentials, region: impl Into<String>, service: impl Into<String>) -> Self {
+        let service = service.into();
+        let settings = if service == "s3" { SigningSettings::s3() } else { SigningSettings::generic() };
+        Self { credentials, region: region.into(), service, settings, key: Mutex::new(None) }
+    }
+
+    /// A signer for S3 in `region`.
+    pub fn s3(credentials: Credentials, region: impl Into<String>) -> Self {
+        Self::new(credentials, region, "s3")
+    }
+
+    /// This signer with other settings.
+    pub fn with_settings(mut self, settings: SigningSettings) -> Self {
+        self.settings = settings;
+        self
+    }
+
+    /// The credentials.
+    pub fn credentials(&self) -> &Credentials {
+        &self.credentials
+    }
+
+    /// The region signed for.
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+
+    /// The service signed for.
+    pub fn service(&self) -> &str {
+        &self.service
+    }
+
+    /// The settings in force.
+    pub fn settings(&self) -> &SigningSettings {
+        &self.settings
+    }
+
+    /// The credential scope for `time`.
+    pub fn scope<'a>(&'a self, time: &'a AmzDate) -> CredentialScope<'a> {
+        CredentialScope { date: time.date_stamp(), region: &self.region, service: &self.service }
+    }
+
+    /// The signing key for the date of `time`, derived at most once a day.
+    pub fn signing_key(&self, time: &AmzDate) -> SigningKey {
+        let mut cached = self.key.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((date, key)) = cached.as_ref() {
+            if date == time.date_stamp() {
+                return key.clone();
+            }
+        }
+        let key = SigningKey::derive(self.credentials.secret(), &self.scope(time));
+        *cached = Some((time.date_stamp().to_owned(), key.clone()));
+        key
+    }
+
+    /// Hashes `canonical` into the string to sign and signs it.
+    fn sign_canonical(&self, canonical: &CanonicalRequest, time: &AmzDate) -> (StringToSign, Hex64) {
+        let string_to_sign = canonical.string_to_sign(time, &self.scope(time));
+        let signature = self.signing_key(time).sign(string_to_sign.as_str().as_bytes());
+        (string_to_sign, signature)
+    }
+
+    /// Appends `AKID/date/region/service/aws4_request`.
+    pub(crate) fn write_credential(&self, out: &mut String, time: &AmzDate) {
+        out.push_str(self.credentials.access_key_id());
+        out.push('/');
+        self.scope(time).write_to(out);
+    }
+}
+
+/// Checks a presigned lifetime against SigV4's 1 s ..= 7 days.
+fn expires_seconds(expires_in: Duration) -> Result<u64, SignError> {
+    let seconds = expires_in.as_secs();
+    if seconds == 0 || seconds > MAX_EXPIRES_SECONDS {
+        return Err(SignError::ExpiresOutOfRange { seconds });
+    }
+    Ok(seconds)
+}
+
+fn is_token(name: &str) -> bool {
+    !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+/// Refuses header names that are not HTTP tokens and values that could
+/// smuggle another header in.
+fn check_header(name: &str, value: &str) -> Result<(), SignError> {
+    if !is_token(name) || value.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
+        return Err(SignError::InvalidHeader { name: name.chars().take(64).collect() });
+    }
+    Ok(())
+}
+
+fn now_as_amz(now: SystemTime) -> AmzDate {
+    AmzDate::from_system_time(now)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expiry_must_be_within_one_second_and_seven_days() {
+        assert!(expires_seconds(Duration::from_secs(1)).is_ok());
+        assert!(expires_seconds(Duration::from_secs(604_800)).is_ok());
+        assert_eq!(expires_seconds(Duration::ZERO), Err(SignError::ExpiresOutOfRange { seconds: 0 }));
+        assert_eq!(expires_seconds(Duration::from_millis(999)), Err(SignError::ExpiresOutOfRange { seconds: 0 }));
+        assert_eq!(
+            expires_seconds(Duration::from_secs(604_801)),
+            Err(SignError::ExpiresOutOfRange { seconds: 604_801 })
+        );
+    }
+
+    #[test]
+    fn signer_debug_hides_the_secret() {
+        let signer = Signer::s3(Credentials::new("AKID", "very-secret-value"), "us-east-1");
+        let shown = format!("{signer:?}");
+        assert!(shown.contains("AKID") && !shown.contains("very-secret-value"), "{shown}");
+    }
+}

@@ -1,0 +1,382 @@
+//! Verification: the receiving end of every signed form.
+//!
+//! Verification is two steps, so that it never touches storage: first
+//! [`Verifier::authenticate`] reads who claims to have signed (no secret
+//! needed), then the caller looks up that access key's secret and calls
+//! [`Verifier::verify`].
+
+mod authorization;
+mod credential;
+mod post;
+mod presigned;
+
+use std::time::SystemTime;
+
+pub use authorization::AuthorizationHeader;
+pub use credential::Credential;
+pub use post::PostAuth;
+pub use presigned::PresignedQuery;
+
+use crate::canonical::{CanonicalHeaders, CanonicalQuery, CanonicalRequestBuilder, UriEncoding, push_wire_path};
+use crate::chunked::{StreamingContext, StreamingMode};
+use crate::credentials::SecretKey;
+use crate::crypto::{Hex64, constant_time_eq, sha256_hex};
+use crate::encoding::percent_decode;
+use crate::error::{AuthLocation, VerifyError};
+use crate::key_cache::SigningKeyCache;
+use crate::request::{
+    HttpRequest, STREAMING_SIGNED, STREAMING_SIGNED_TRAILER, STREAMING_UNSIGNED_TRAILER, UNSIGNED_PAYLOAD,
+};
+use crate::time::AmzDate;
+use credential::truncate;
+
+/// Checks SigV4 signatures for one region and service.
+///
+/// Holds a cache of signing keys, so share one verifier across requests.
+#[derive(Debug)]
+pub struct Verifier {
+    region: String,
+    service: String,
+    uri_encoding: UriEncoding,
+    max_skew_seconds: u32,
+    keys: SigningKeyCache,
+}
+
+/// The allowed difference between a header-signed request's time and the
+/// receiver's clock, as S3 allows: 15 minutes.
+pub const DEFAULT_MAX_SKEW_SECONDS: u32 = 15 * 60;
+
+/// Who claims to have signed a request, and how.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Authentication {
+    /// No credentials.
+    Anonymous,
+    /// An `Authorization` header.
+    Header(AuthorizationHeader),
+    /// A presigned URL.
+    Presigned(PresignedQuery),
+}
+
+impl Authentication {
+    /// The access key whose secret the caller must look up.
+    pub fn access_key_id(&self) -> Option<&str> {
+        match self {
+            Authentication::Anonymous => None,
+            Authentication::Header(h) => Some(&h.credential.access_key_id),
+            Authentication::Presigned(q) => Some(&q.credential.access_key_id),
+        }
+    }
+}
+
+/// What a verified request still asks of the receiver about its body.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum PayloadCheck {
+    /// `UNSIGNED-PAYLOAD`: nothing to check.
+    Unsigned,
+    /// The body's SHA-256 must equal this (lower-case hex); compare it once
+    /// the body has arrived, before the object becomes visible.
+    Sha256(String),
+    /// An aws-chunked body: decode it with a
+    /// [`ChunkedDecoder`](crate::ChunkedDecoder) built from this context.
+    Streaming(StreamingContext),
+}
+
+/// A request whose signature holds.
+#[derive(Debug, Clone)]
+pub struct Verified {
+    /// The access key that signed.
+    pub access_key_id: String,
+    /// Where the signature was.
+    pub location: AuthLocation,
+    /// The session token sent with temporary credentials, for the caller to
+    /// validate.
+    pub session_token: Option<String>,
+    /// What remains to check about the body.
+    pub payload: PayloadCheck,
+}
+
+impl Verifier {
+    /// A verifier for `service` in `region`; `s3` gets S3's path rules.
+    pub fn new(region: impl Into<String>, service: impl Into<String>) -> Self {
+        let service = service.into();
+        let uri_encoding = if service == "s3" { UriEncoding::S3 } else { UriEncoding::Normalized };
+        Self {
+            region: region.into(),
+            service,
+            uri_encoding,
+            max_skew_seconds: DEFAULT_MAX_SKEW_SECONDS,
+            keys: SigningKeyCache::default(),
+        }
+    }
+
+    /// A verifier for S3 in `region`.
+    pub fn s3(region: impl Into<String>) -> Self {
+        Self::new(region, "s3")
+    }
+
+    /// This verifier with another allowed clock difference.
+    pub fn with_max_skew_seconds(mut self, seconds: u32) -> Self {
+        self.max_skew_seconds = seconds;
+        self
+    }
+
+    /// The region expected in credential scopes.
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+
+    /// Reads how `request` is authenticated, without checking anything
+    /// that needs the secret.
+    ///
+    /// # Errors
+    /// [`VerifyError::SignatureVersion2`], [`VerifyError::MultipleAuthMechanisms`],
+    /// or a parse error naming the element at fault.
+    pub fn authenticate(&self, request: &HttpRequest<'_>) -> Result<Authentication, VerifyError> {
+        let mut presigned = false;
+        for param in request.query.split('&').filter(|p| !p.is_empty()) {
+            let name = param.split_once('=').map_or(param, |(n, _)| n);
+            let name = percent_decode(name).unwrap_or_default();
+            if name.as_ref() == b"AWSAccessKeyId" || name.as_ref() == b"Signature" {
+                return Err(VerifyError::SignatureVersion2 { location: AuthLocation::Query });
+            }
+            presigned |= presigned::MARKERS.iter().any(|m| m.as_bytes() == name.as_ref());
+        }
+        match (presigned, request.header("authorization")) {
+            (true, Some(_)) => Err(VerifyError::MultipleAuthMechanisms),
+            (true, None) => Ok(Authentication::Presigned(PresignedQuery::parse(request.query)?)),
+            (false, Some(value)) => Ok(Authentication::Header(AuthorizationHeader::parse(value)?)),
+            (false, None) => Ok(Authentication::Anonymous),
+        }
+    }
+
+    /// Verifies `request`, authenticated as `auth`, with the `secret` the
+    /// caller looked up for its access key, at `now`.
+    ///
+    /// # Errors
+    /// Every [`VerifyError`] that applies: expiry, skew, scope, unsigned
+    /// headers, conflicting values, and [`VerifyError::SignatureDoesNotMatch`]
+    /// carrying the canonical request and string to sign computed here.
+    pub fn verify(
+        &self,
+        request: &HttpRequest<'_>,
+        auth: &Authentication,
+        secret: &SecretKey,
+        now: SystemTime,
+    ) -> Result<Verified, VerifyError> {
+        self.verify_inner(request, auth, secret, now, None)
+    }
+
+    /// Like [`Self::verify`], for services other than S3 whose requests
+    /// carry no `x-amz-content-sha256`: the body is hashed here.
+    ///
+    /// # Errors
+    /// As [`Self::verify`].
+    pub fn verify_with_body(
+        &self,
+        request: &HttpRequest<'_>,
+        auth: &Authentication,
+        secret: &SecretKey,
+        now: SystemTime,
+        body: &[u8],
+    ) -> Result<Verified, VerifyError> {
+        self.verify_inner(request, auth, secret, now, Some(sha256_hex(body)))
+    }
+
+    fn verify_inner(
+        &self,
+        request: &HttpRequest<'_>,
+        auth: &Authentication,
+        secret: &SecretKey,
+        now: SystemTime,
+        body_hash: Option<Hex64>,
+    ) -> Result<Verified, VerifyError> {
+        let now = AmzDate::from_system_time(now);
+        let (location, credential, time, signed_headers, signature, session_token) = match auth {
+            Authentication::Anonymous => return Err(VerifyError::Anonymous),
+            Authentication::Header(h) => {
+                let time = self.header_time(request, now)?;
+                (
+                    AuthLocation::Header,
+                    &h.credential,
+                    time,
+                    &h.signed_headers,
+                    &h.signature,
+                    request.header("x-amz-security-token"),
+                )
+            }
+            Authentication::Presigned(q) => {
+                self.check_window(q, now)?;
+                (
+                    AuthLocation::Query,
+                    &q.credential,
+                    q.date,
+                    &q.signed_headers,
+                    &q.signature,
+                    q.session_token.as_deref(),
+                )
+            }
+        };
+        credential.check_scope(time.date_stamp(), &self.region, &self.service, location)?;
+        check_signature_format(signature, location)?;
+        let headers = signed_header_values(request, signed_headers)?;
+        if location == AuthLocation::Query {
+            check_query_header_agreement(request)?;
+        }
+
+        let content_sha256 = request.header("x-amz-content-sha256").map(str::trim);
+        let payload_line: std::borrow::Cow<'_, str> = match (content_sha256, &body_hash, location) {
+            (Some(value), _, _) => {
+                check_content_sha256(value)?;
+                value.into()
+            }
+            (None, Some(hash), _) => hash.as_str().into(),
+            (None, None, AuthLocation::Query) => UNSIGNED_PAYLOAD.into(),
+            (None, None, _) => return Err(VerifyError::MissingContentSha256),
+        };
+
+        let mut builder = CanonicalRequestBuilder::new(request.method, 512);
+        push_wire_path(builder.uri(), request.path, self.uri_encoding)
+            .map_err(|e| VerifyError::malformed(location, format!("the path: {e}")))?;
+        let mut query = CanonicalQuery::from_wire(request.query, |name| {
+            location == AuthLocation::Query && name == b"X-Amz-Signature"
+        })
+        .map_err(|e| VerifyError::malformed(location, format!("the query: {e}")))?;
+        let canonical_request = builder.finish(&mut query, &headers, &payload_line);
+        let scope = credential.scope();
+        let string_to_sign = canonical_request.string_to_sign(&time, &scope);
+        let key = self.keys.get(&credential.access_key_id, secret, &scope);
+        let expected = key.sign(string_to_sign.as_str().as_bytes());
+        if !constant_time_eq(expected.as_str().as_bytes(), signature.as_bytes()) {
+            return Err(VerifyError::SignatureDoesNotMatch {
+                access_key_id: credential.access_key_id.clone(),
+                canonical_request: canonical_request.to_string(),
+                string_to_sign: string_to_sign.to_string(),
+                signature_provided: signature.clone(),
+            });
+        }
+
+        let payload = match payload_line.as_ref() {
+            UNSIGNED_PAYLOAD => PayloadCheck::Unsigned,
+            STREAMING_SIGNED | STREAMING_SIGNED_TRAILER | STREAMING_UNSIGNED_TRAILER => {
+                let mode = match payload_line.as_ref() {
+                    STREAMING_SIGNED => StreamingMode::Signed,
+                    STREAMING_SIGNED_TRAILER => StreamingMode::SignedWithTrailer,
+                    _ => StreamingMode::UnsignedWithTrailer,
+                };
+                PayloadCheck::Streaming(StreamingContext::new(mode, key, time, &scope, expected))
+            }
+            hash => PayloadCheck::Sha256(hash.to_owned()),
+        };
+        Ok(Verified {
+            access_key_id: credential.access_key_id.clone(),
+            location,
+            session_token: session_token.map(str::to_owned),
+            payload,
+        })
+    }
+
+    /// The `x-amz-date` of a header-signed request, within the allowed skew.
+    fn header_time(&self, request: &HttpRequest<'_>, now: AmzDate) -> Result<AmzDate, VerifyError> {
+        let value = request.header("x-amz-date").ok_or_else(|| {
+            VerifyError::malformed(
+                AuthLocation::Header,
+                "the x-amz-date header is missing (send the signing time as YYYYMMDDTHHMMSSZ)",
+            )
+        })?;
+        let time = AmzDate::parse(value.trim())
+            .map_err(|e| VerifyError::malformed(AuthLocation::Header, format!("x-amz-date: {e}")))?;
+        if (time.unix() - now.unix()).unsigned_abs() > u64::from(self.max_skew_seconds) {
+            return Err(VerifyError::RequestTimeTooSkewed {
+                request_time: time,
+                server_time: now,
+                max_skew_seconds: self.max_skew_seconds,
+            });
+        }
+        Ok(time)
+    }
+
+    /// A presigned URL is valid from its date (allowing the clock skew,
+    /// since the signer's clock is not the receiver's) until date + expires.
+    fn check_window(&self, query: &PresignedQuery, now: AmzDate) -> Result<(), VerifyError> {
+        if query.date.unix() - now.unix() > i64::from(self.max_skew_seconds) {
+            return Err(VerifyError::NotYetValid { valid_from: query.date, now });
+        }
+        let expired_at = query.date.plus_seconds(i64::try_from(query.expires).unwrap_or(i64::MAX));
+        if now >= expired_at {
+            return Err(VerifyError::Expired { expired_at, now });
+        }
+        Ok(())
+    }
+}
+
+fn check_signature_format(signature: &str, location: AuthLocation) -> Result<(), VerifyError> {
+    let reason = if signature.len() != 64 {
+        "it must be 64 hex digits"
+    } else if signature.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+        return Ok(());
+    } else if signature.bytes().all(|b| b.is_ascii_hexdigit()) {
+        "it is upper-case hex; SigV4 signatures are lower-case hex"
+    } else {
+        "it must contain only the hex digits 0-9 and a-f"
+    };
+    Err(VerifyError::MalformedSignature { location, reason })
+}
+
+fn check_content_sha256(value: &str) -> Result<(), VerifyError> {
+    let literal =
+        [UNSIGNED_PAYLOAD, STREAMING_SIGNED, STREAMING_SIGNED_TRAILER, STREAMING_UNSIGNED_TRAILER].contains(&value);
+    let hash = value.len() == 64 && value.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    if literal || hash { Ok(()) } else { Err(VerifyError::InvalidContentSha256 { value: truncate(value) }) }
+}
+
+/// The canonical headers named by `signed`, after checking that `host` and
+/// every `x-amz-*` header sent are signed and every signed header was sent.
+fn signed_header_values<'r>(request: &HttpRequest<'r>, signed: &[String]) -> Result<CanonicalHeaders<'r>, VerifyError> {
+    if !signed.iter().any(|n| n == "host") {
+        return Err(VerifyError::UnsignedHeader { name: "host".to_owned() });
+    }
+    for (name, _) in request.headers {
+        let must_sign =
+            name.eq_ignore_ascii_case("host") || name.len() > 6 && name.as_bytes()[..6].eq_ignore_ascii_case(b"x-amz-");
+        if must_sign && !signed.iter().any(|s| s.eq_ignore_ascii_case(name)) {
+            return Err(VerifyError::UnsignedHeader { name: name.to_ascii_lowercase() });
+        }
+    }
+    let mut headers = CanonicalHeaders::default();
+    for name in signed {
+        let mut any = false;
+        for (sent_name, value) in request.headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case(name)) {
+            headers.insert(sent_name, value);
+            any = true;
+        }
+        if !any {
+            return Err(VerifyError::SignedHeaderMissing { name: truncate(name) });
+        }
+    }
+    Ok(headers)
+}
+
+/// A presigned URL's `X-Amz-*` parameters and the request's headers must
+/// not say different things.
+fn check_query_header_agreement(request: &HttpRequest<'_>) -> Result<(), VerifyError> {
+    for param in request.query.split('&').filter(|p| !p.is_empty()) {
+        let (name, value) = param.split_once('=').unwrap_or((param, ""));
+        let (Ok(name), Ok(value)) = (percent_decode(name), percent_decode(value)) else {
+            continue;
+        };
+        if name.len() <= 6
+            || !name[..6].eq_ignore_ascii_case(b"x-amz-")
+            || name.eq_ignore_ascii_case(b"x-amz-signature")
+        {
+            continue;
+        }
+        let name = String::from_utf8_lossy(&name);
+        for header_value in request.header_values(&name) {
+            if header_value.trim().as_bytes() != value.as_ref() {
+                return Err(VerifyError::ConflictingValue { name: truncate(&name) });
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,123 @@
+//! The `X-Amz-*` query parameters of a presigned URL.
+
+use super::authorization::parse_signed_headers;
+use super::credential::{Credential, truncate};
+use crate::canonical::ALGORITHM;
+use crate::encoding::percent_decode;
+use crate::error::{AuthLocation, VerifyError};
+use crate::sign::MAX_EXPIRES_SECONDS;
+use crate::time::AmzDate;
+
+/// The authentication parameters of a presigned URL, parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PresignedQuery {
+    /// Who signed, and for which scope.
+    pub credential: Credential,
+    /// `X-Amz-Date`.
+    pub date: AmzDate,
+    /// `X-Amz-Expires`, seconds.
+    pub expires: u64,
+    /// `X-Amz-SignedHeaders`.
+    pub signed_headers: Vec<String>,
+    /// `X-Amz-Signature` as given.
+    pub signature: String,
+    /// `X-Amz-Security-Token`, for temporary credentials.
+    pub session_token: Option<String>,
+}
+
+/// The query parameters that mark a request as presigned.
+pub(crate) const MARKERS: [&str; 3] = ["X-Amz-Algorithm", "X-Amz-Signature", "X-Amz-Credential"];
+
+fn decoded(value: &str) -> Result<String, VerifyError> {
+    let bytes = percent_decode(value).map_err(|e| VerifyError::malformed(AuthLocation::Query, e.to_string()))?;
+    String::from_utf8(bytes.into_owned()).map_err(|_| {
+        VerifyError::malformed(AuthLocation::Query, format!("{:?} is not UTF-8 once decoded", truncate(value)))
+    })
+}
+
+impl PresignedQuery {
+    /// Reads the `X-Amz-*` parameters of a query string as received.
+    ///
+    /// # Errors
+    /// [`VerifyError::Malformed`] naming a missing, repeated or unreadable
+    /// parameter; [`VerifyError::UnsupportedAlgorithm`];
+    /// [`VerifyError::ExpiresOutOfRange`].
+    pub fn parse(query: &str) -> Result<Self, VerifyError> {
+        let location = AuthLocation::Query;
+        let mut found: [Option<String>; 7] = Default::default();
+        const NAMES: [&str; 7] = [
+            "X-Amz-Algorithm",
+            "X-Amz-Credential",
+            "X-Amz-Date",
+            "X-Amz-Expires",
+            "X-Amz-SignedHeaders",
+            "X-Amz-Signature",
+            "X-Amz-Security-Token",
+        ];
+        for param in query.split('&').filter(|p| !p.is_empty()) {
+            let (name, value) = param.split_once('=').unwrap_or((param, ""));
+            let name = decoded(name)?;
+            if let Some(i) = NAMES.iter().position(|n| *n == name) {
+                if found[i].replace(decoded(value)?).is_some() {
+                    return Err(VerifyError::malformed(location, format!("{name} is given twice")));
+                }
+            }
+        }
+        let [algorithm, credential, date, expires, signed_headers, signature, session_token] = found;
+        let require = |value: Option<String>, name: &str| {
+            value.ok_or_else(|| VerifyError::malformed(location, format!("the query parameter {name} is missing")))
+        };
+        let algorithm = require(algorithm, "X-Amz-Algorithm")?;
+        if algorithm != ALGORITHM {
+            return Err(VerifyError::UnsupportedAlgorithm { location, algorithm: truncate(&algorithm) });
+        }
+        let credential = Credential::parse(&require(credential, "X-Amz-Credential")?, location)?;
+        let date_text = require(date, "X-Amz-Date")?;
+        let date =
+            AmzDate::parse(&date_text).map_err(|e| VerifyError::malformed(location, format!("X-Amz-Date: {e}")))?;
+        let expires_text = require(expires, "X-Amz-Expires")?;
+        let expires = match expires_text.parse::<u64>() {
+            Ok(seconds) if (1..=MAX_EXPIRES_SECONDS).contains(&seconds) && !expires_text.starts_with('+') => seconds,
+            _ => {
+                return Err(VerifyError::ExpiresOutOfRange { value: truncate(&expires_text) });
+            }
+        };
+        let signed_headers = parse_signed_headers(&require(signed_headers, "X-Amz-SignedHeaders")?, location)?;
+        let signature = require(signature, "X-Amz-Signature")?;
+        Ok(Self { credential, date, expires, signed_headers, signature, session_token })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKID%2F20130524%2Fus-east-1%2Fs3%2Faws4_request\
+        &X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400&X-Amz-SignedHeaders=host&X-Amz-Signature=abc";
+
+    #[test]
+    fn reads_the_parameters() {
+        let q = PresignedQuery::parse(GOOD).unwrap();
+        assert_eq!(q.credential.access_key_id, "AKID");
+        assert_eq!(q.expires, 86_400);
+        assert_eq!(q.signed_headers, ["host"]);
+    }
+
+    #[test]
+    fn names_what_is_wrong() {
+        let cases = [
+            (GOOD.replace("X-Amz-Expires=86400", "X-Amz-Expires=604801"), "604800"),
+            (GOOD.replace("X-Amz-Expires=86400", "X-Amz-Expires=0"), "604800"),
+            (GOOD.replace("X-Amz-Expires=86400", "X-Amz-Expires=-5"), "604800"),
+            (GOOD.replace("X-Amz-Expires=86400&", ""), "X-Amz-Expires is missing"),
+            (GOOD.replace("AWS4-HMAC-SHA256", "AWS4-HMAC-SHA1"), "only \"AWS4-HMAC-SHA256\""),
+            (GOOD.replace("20130524T000000Z", "2013-05-24"), "X-Amz-Date"),
+            (format!("{GOOD}&X-Amz-Signature=def"), "given twice"),
+            (GOOD.replace("%2Fs3%2F", "%2Fs3%2"), "'%'"),
+        ];
+        for (query, expected) in cases {
+            let err = PresignedQuery::parse(&query).unwrap_err();
+            assert!(err.to_string().contains(expected), "{query} -> {err}");
+        }
+    }
+}
