@@ -121,6 +121,13 @@ impl Verifier {
         self
     }
 
+    /// This verifier with another path encoding (the default follows the
+    /// service: S3's for `s3`, normalized for the others).
+    pub fn with_uri_encoding(mut self, encoding: UriEncoding) -> Self {
+        self.uri_encoding = encoding;
+        self
+    }
+
     /// The region expected in credential scopes.
     pub fn region(&self) -> &str {
         &self.region
