@@ -79,7 +79,7 @@ pub enum PayloadCheck {
     Sha256(String),
     /// An aws-chunked body: decode it with a
     /// [`ChunkedDecoder`](crate::ChunkedDecoder) built from this context.
-    Streaming(StreamingContext),
+    Streaming(Box<StreamingContext>),
 }
 
 /// A request whose signature holds.
@@ -271,7 +271,7 @@ impl Verifier {
                     STREAMING_SIGNED_TRAILER => StreamingMode::SignedWithTrailer,
                     _ => StreamingMode::UnsignedWithTrailer,
                 };
-                PayloadCheck::Streaming(StreamingContext::new(mode, key, time, &scope, expected))
+                PayloadCheck::Streaming(Box::new(StreamingContext::new(mode, key, time, &scope, expected)))
             }
             hash => PayloadCheck::Sha256(hash.to_owned()),
         };

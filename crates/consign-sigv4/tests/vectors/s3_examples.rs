@@ -204,14 +204,14 @@ fn streaming(json: &Value) -> Result<(), Failed> {
     let verified = verifier.verify(&http, &verifier.authenticate(&http)?, &secret(json), time(json))?;
     let PayloadCheck::Streaming(context) = verified.payload else { return Err("expected a streaming payload".into()) };
     let decoded_length = Some(decoded.len() as u64);
-    let out = decode_all(ChunkedDecoder::new(context.clone(), decoded_length), &body, 1000)?;
+    let out = decode_all(ChunkedDecoder::new((*context).clone(), decoded_length), &body, 1000)?;
     if out != decoded {
         return Err("stage \"decode\": the decoded body differs".into());
     }
     // One flipped byte anywhere in a chunk's data is refused.
     let mut tampered = body.clone();
     tampered[200] ^= 1;
-    match decode_all(ChunkedDecoder::new(context, decoded_length), &tampered, 4096) {
+    match decode_all(ChunkedDecoder::new(*context, decoded_length), &tampered, 4096) {
         Err(VerifyError::ChunkSignatureDoesNotMatch { chunk: 1, .. }) => Ok(()),
         other => Err(format!("a tampered chunk was not refused: {:?}", other.map(|d| d.len())).into()),
     }
