@@ -45,7 +45,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for (name, value) in &form.fields {
         println!("  field  {name} = {value}");
     }
-    println!("  field  Content-Type = <chosen by the browser, must start with image/>\n  field  file = <the file, last>");
+    println!(
+        "  field  Content-Type = <chosen by the browser, must start with image/>\n  field  file = <the file, last>"
+    );
     println!("  policy: {}", form.policy_json);
     let mut fields: Vec<(&str, &str)> = form.fields.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
     fields.push(("Content-Type", "image/png"));

@@ -6,7 +6,41 @@
 
 use std::borrow::Cow;
 
-const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
+/// Which bytes are written as they are: the unreserved ones
+/// (`A-Z a-z 0-9 - _ . ~`), plus `/` when `keep_slash`.
+const fn kept_bytes(keep_slash: bool) -> [bool; 256] {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.' | b'~') || (keep_slash && c == b'/');
+        b += 1;
+    }
+    table
+}
+
+const KEPT_IN_QUERY: [bool; 256] = kept_bytes(false);
+const KEPT_IN_PATH: [bool; 256] = kept_bytes(true);
+
+/// `%00%01…%FF`: the escape of byte `b` is `ESCAPES[3 * b..3 * b + 3]`.
+const ESCAPES: &str = {
+    const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
+    const TABLE: [u8; 768] = {
+        let mut table = [0u8; 768];
+        let mut b = 0;
+        while b < 256 {
+            table[3 * b] = b'%';
+            table[3 * b + 1] = HEX_UPPER[b >> 4];
+            table[3 * b + 2] = HEX_UPPER[b & 0x0f];
+            b += 1;
+        }
+        table
+    };
+    match std::str::from_utf8(&TABLE) {
+        Ok(text) => text,
+        Err(_) => panic!("the escape table is ASCII"),
+    }
+};
 
 /// Whether `/` is written as is (object paths) or as `%2F` (query strings).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,34 +51,78 @@ pub enum Slash {
     Encode,
 }
 
-fn is_unreserved(byte: u8) -> bool {
-    byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~')
+fn kept(slash: Slash) -> &'static [bool; 256] {
+    match slash {
+        Slash::Keep => &KEPT_IN_PATH,
+        Slash::Encode => &KEPT_IN_QUERY,
+    }
+}
+
+fn is_kept(byte: u8, slash: Slash) -> bool {
+    kept(slash)[usize::from(byte)]
 }
 
 /// Appends `input`, encoded with AWS `UriEncode`, to `out`.
 pub fn uri_encode_into(out: &mut String, input: &[u8], slash: Slash) {
+    match std::str::from_utf8(input) {
+        Ok(text) => uri_encode_str_into(out, text, slash),
+        Err(_) => {
+            for &byte in input {
+                if is_kept(byte, slash) {
+                    out.push(char::from(byte));
+                } else {
+                    push_escape(out, byte);
+                }
+            }
+        }
+    }
+}
+
+/// Appends `input`, encoded with AWS `UriEncode`, to `out`, copying runs of
+/// unreserved characters whole.
+pub(crate) fn uri_encode_str_into(out: &mut String, input: &str, slash: Slash) {
+    let kept = kept(slash);
     let mut start = 0;
-    for (i, &byte) in input.iter().enumerate() {
-        if is_unreserved(byte) || (byte == b'/' && slash == Slash::Keep) {
+    for (i, &byte) in input.as_bytes().iter().enumerate() {
+        if kept[usize::from(byte)] {
             continue;
         }
-        // Bytes before `i` are unreserved ASCII, hence valid UTF-8.
-        out.push_str(std::str::from_utf8(&input[start..i]).unwrap_or_default());
-        out.push('%');
-        out.push(char::from(HEX_UPPER[usize::from(byte >> 4)]));
-        out.push(char::from(HEX_UPPER[usize::from(byte & 0x0f)]));
+        // A run of kept bytes is ASCII, so it starts and ends on character
+        // boundaries whenever it is not empty.
+        out.push_str(input.get(start..i).unwrap_or_default());
+        push_escape(out, byte);
         start = i + 1;
     }
-    out.push_str(std::str::from_utf8(&input[start..]).unwrap_or_default());
+    out.push_str(input.get(start..).unwrap_or_default());
+}
+
+fn push_escape(out: &mut String, byte: u8) {
+    let at = 3 * usize::from(byte);
+    out.push_str(&ESCAPES[at..at + 3]);
+}
+
+/// `value` in decimal, written into `buf` without going through `fmt`.
+pub(crate) fn decimal(value: u64, buf: &mut [u8; 20]) -> &str {
+    let mut at = buf.len();
+    let mut rest = value;
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    std::str::from_utf8(&buf[at..]).unwrap_or_default()
 }
 
 /// `input` encoded with AWS `UriEncode`.
 pub fn uri_encode(input: &str, slash: Slash) -> Cow<'_, str> {
-    if input.bytes().all(|b| is_unreserved(b) || (b == b'/' && slash == Slash::Keep)) {
+    if input.bytes().all(|b| is_kept(b, slash)) {
         return Cow::Borrowed(input);
     }
     let mut out = String::with_capacity(input.len() * 3);
-    uri_encode_into(&mut out, input.as_bytes(), slash);
+    uri_encode_str_into(&mut out, input, slash);
     Cow::Owned(out)
 }
 
@@ -61,33 +139,60 @@ impl std::fmt::Display for BadPercentEncoding {
     }
 }
 
-/// Decodes `%XX` escapes. `+` stays `+`: SigV4 never writes a space as `+`.
+fn hex_value(digit: u8) -> Option<u8> {
+    match digit {
+        b'0'..=b'9' => Some(digit - b'0'),
+        b'a'..=b'f' => Some(digit - b'a' + 10),
+        b'A'..=b'F' => Some(digit - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// Decodes `%XX` escapes. `+` stays `+`, as in a path.
 ///
 /// # Errors
 /// [`BadPercentEncoding`] when a `%` is not followed by two hex digits.
 pub fn percent_decode(input: &str) -> Result<Cow<'_, [u8]>, BadPercentEncoding> {
-    if !input.contains('%') {
-        return Ok(Cow::Borrowed(input.as_bytes()));
-    }
+    decode(input, false)
+}
+
+/// Decodes a query-string name or value: `%XX` escapes, and `+` as a space,
+/// as S3, MinIO and the AWS SDKs read a query. Signers never send a raw
+/// `+` (they write `%2B`), so this only matters for hand-written URLs.
+///
+/// # Errors
+/// [`BadPercentEncoding`] when a `%` is not followed by two hex digits.
+pub fn query_decode(input: &str) -> Result<Cow<'_, [u8]>, BadPercentEncoding> {
+    decode(input, true)
+}
+
+fn decode(input: &str, plus_is_space: bool) -> Result<Cow<'_, [u8]>, BadPercentEncoding> {
+    let special = |b: &u8| *b == b'%' || (plus_is_space && *b == b'+');
     let bytes = input.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hi = bytes.get(i + 1).and_then(|c| (*c as char).to_digit(16));
-            let lo = bytes.get(i + 2).and_then(|c| (*c as char).to_digit(16));
-            match (hi, lo) {
-                (Some(hi), Some(lo)) => out.push((hi * 16 + lo) as u8),
-                _ => {
-                    return Err(BadPercentEncoding { input: input.chars().take(256).collect() });
-                }
-            }
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
+    if !bytes.iter().any(special) {
+        return Ok(Cow::Borrowed(bytes));
     }
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut rest = bytes;
+    // Copy the text between escapes whole.
+    while let Some(at) = rest.iter().position(special) {
+        out.extend_from_slice(&rest[..at]);
+        if rest[at] == b'+' {
+            out.push(b' ');
+            rest = &rest[at + 1..];
+            continue;
+        }
+        let hi = rest.get(at + 1).and_then(|c| hex_value(*c));
+        let lo = rest.get(at + 2).and_then(|c| hex_value(*c));
+        match (hi, lo) {
+            (Some(hi), Some(lo)) => out.push((hi << 4) | lo),
+            _ => {
+                return Err(BadPercentEncoding { input: input.chars().take(256).collect() });
+            }
+        }
+        rest = &rest[at + 3..];
+    }
+    out.extend_from_slice(rest);
     Ok(Cow::Owned(out))
 }
 
@@ -119,5 +224,7 @@ mod tests {
             assert!(percent_decode(bad).is_err(), "{bad:?}");
         }
         assert_eq!(percent_decode("a+b").unwrap().as_ref(), b"a+b");
+        assert_eq!(query_decode("a+b%2B").unwrap().as_ref(), b"a b+");
+        assert_eq!(query_decode("a+b%2B").unwrap().as_ref(), b"a b+");
     }
 }

@@ -25,8 +25,13 @@ impl fmt::Display for CredentialScope<'_> {
 impl CredentialScope<'_> {
     /// Appends the scope to `out` without going through `fmt`.
     pub(crate) fn write_to(&self, out: &mut String) {
-        for part in [self.date, "/", self.region, "/", self.service, "/", TERMINATOR] {
+        for part in self.parts() {
             out.push_str(part);
         }
+    }
+
+    /// The pieces that, concatenated, make the scope.
+    pub(crate) fn parts(&self) -> [&str; 7] {
+        [self.date, "/", self.region, "/", self.service, "/", TERMINATOR]
     }
 }

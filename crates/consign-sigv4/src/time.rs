@@ -130,8 +130,18 @@ impl AmzDate {
 
     /// Extended ISO 8601 with milliseconds: `2015-12-30T12:00:00.000Z`.
     pub fn to_iso8601(&self) -> String {
+        let mut out = String::with_capacity(24);
+        self.write_iso8601(&mut out);
+        out
+    }
+
+    /// Appends [`Self::to_iso8601`] to `out`.
+    pub(crate) fn write_iso8601(&self, out: &mut String) {
         let t = self.as_str();
-        format!("{}-{}-{}T{}:{}:{}.000Z", &t[0..4], &t[4..6], &t[6..8], &t[9..11], &t[11..13], &t[13..15])
+        for part in [&t[0..4], "-", &t[4..6], "-", &t[6..8], "T", &t[9..11], ":", &t[11..13], ":", &t[13..15], ".000Z"]
+        {
+            out.push_str(part);
+        }
     }
 }
 

@@ -14,8 +14,11 @@ pub struct CanonicalHeaders<'a> {
 impl<'a> CanonicalHeaders<'a> {
     /// Collects `headers`, in any order and any case.
     pub fn new(headers: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
-        let mut entries: Vec<(Cow<'a, str>, Cow<'a, str>)> =
-            headers.into_iter().map(|(name, value)| (lower_case(name), canonical_value(value))).collect();
+        let headers = headers.into_iter();
+        // Room for the headers that signing adds, so inserting them does
+        // not reallocate.
+        let mut entries: Vec<(Cow<'a, str>, Cow<'a, str>)> = Vec::with_capacity(headers.size_hint().0 + 4);
+        entries.extend(headers.map(|(name, value)| (lower_case(name), canonical_value(value))));
         // A stable sort keeps repeated headers in the order they were sent.
         entries.sort_by(|a, b| a.0.cmp(&b.0));
         entries.dedup_by(|later, earlier| {
@@ -87,14 +90,23 @@ fn is_space(c: char) -> bool {
     matches!(c, ' ' | '\t' | '\r' | '\n')
 }
 
+fn is_space_byte(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
+}
+
 /// Trims the value and collapses every inner run of whitespace (including
 /// the line breaks of folded header lines) into one space.
 fn canonical_value(value: &str) -> Cow<'_, str> {
-    let trimmed = value.trim_matches(is_space);
+    // Whitespace is ASCII, so trimming and scanning byte by byte sees
+    // exactly what a char-wise pass would.
+    let bytes = value.as_bytes();
+    let start = bytes.iter().position(|&b| !is_space_byte(b)).unwrap_or(bytes.len());
+    let end = bytes.iter().rposition(|&b| !is_space_byte(b)).map_or(start, |last| last + 1);
+    let trimmed = value.get(start..end).unwrap_or_default();
     let mut previous_space = false;
-    let already_canonical = trimmed.chars().all(|c| {
-        let ok = c == ' ' && !previous_space || !is_space(c);
-        previous_space = is_space(c);
+    let already_canonical = trimmed.bytes().all(|b| {
+        let ok = b == b' ' && !previous_space || !is_space_byte(b);
+        previous_space = is_space_byte(b);
         ok
     });
     if already_canonical {

@@ -2,7 +2,7 @@
 
 use std::ops::Range;
 
-use crate::encoding::{BadPercentEncoding, Slash, percent_decode, uri_encode_into};
+use crate::encoding::{BadPercentEncoding, Slash, query_decode, uri_encode, uri_encode_into, uri_encode_str_into};
 
 /// Query parameters gathered in encoded form, to be written sorted.
 ///
@@ -22,7 +22,37 @@ impl CanonicalQuery {
 
     /// Adds a parameter given in decoded form; it is encoded here.
     pub fn push(&mut self, name: &str, value: &str) {
-        self.push_bytes(name.as_bytes(), value.as_bytes());
+        let start = self.text.len();
+        uri_encode_str_into(&mut self.text, name, Slash::Encode);
+        let middle = self.text.len();
+        uri_encode_str_into(&mut self.text, value, Slash::Encode);
+        self.pairs.push((start..middle, middle..self.text.len()));
+    }
+
+    /// Adds a parameter whose name and value consist of unreserved
+    /// characters only, so encoding would leave them unchanged.
+    pub(crate) fn push_unreserved(&mut self, name: &str, value: &str) {
+        debug_assert!(
+            uri_encode(name, Slash::Encode) == name && uri_encode(value, Slash::Encode) == value,
+            "{name}={value} needs encoding"
+        );
+        let start = self.text.len();
+        self.text.push_str(name);
+        let middle = self.text.len();
+        self.text.push_str(value);
+        self.pairs.push((start..middle, middle..self.text.len()));
+    }
+
+    /// Adds a parameter given in decoded form whose value is the
+    /// concatenation of `value_parts`; each is encoded here.
+    pub(crate) fn push_parts<'v>(&mut self, name: &str, value_parts: impl IntoIterator<Item = &'v str>) {
+        let start = self.text.len();
+        uri_encode_str_into(&mut self.text, name, Slash::Encode);
+        let middle = self.text.len();
+        for part in value_parts {
+            uri_encode_str_into(&mut self.text, part, Slash::Encode);
+        }
+        self.pairs.push((start..middle, middle..self.text.len()));
     }
 
     fn push_bytes(&mut self, name: &[u8], value: &[u8]) {
@@ -35,7 +65,7 @@ impl CanonicalQuery {
 
     /// Reads a query string as received (without the `?`), decoding each
     /// name and value and encoding it again, so that equivalent spellings
-    /// (`%7e` and `~`) give the same canonical form. Parameters for which
+    /// (`%7e` and `~`) give the same canonical form; a raw `+` is a space. Parameters for which
     /// `skip` answers true (by decoded name) are left out.
     ///
     /// # Errors
@@ -44,11 +74,11 @@ impl CanonicalQuery {
         let mut canonical = Self::with_capacity(8, query.len() + 16);
         for param in query.split('&').filter(|p| !p.is_empty()) {
             let (name, value) = param.split_once('=').unwrap_or((param, ""));
-            let name = percent_decode(name)?;
+            let name = query_decode(name)?;
             if skip(&name) {
                 continue;
             }
-            let value = percent_decode(value)?;
+            let value = query_decode(value)?;
             canonical.push_bytes(&name, &value);
         }
         Ok(canonical)
@@ -104,7 +134,7 @@ mod tests {
     #[test]
     fn re_encodes_equivalent_spellings_identically() {
         assert_eq!(canonical("k=%7e%2f/ "), "k=~%2F%2F%20");
-        assert_eq!(canonical("k=a+b"), "k=a%2Bb");
+        assert_eq!(canonical("k=a+b&p=a%2Bb"), "k=a%20b&p=a%2Bb");
     }
 
     #[test]

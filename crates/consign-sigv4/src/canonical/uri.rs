@@ -1,6 +1,6 @@
 //! The canonical URI: the second line of a canonical request.
 
-use crate::encoding::{BadPercentEncoding, Slash, percent_decode, uri_encode_into};
+use crate::encoding::{BadPercentEncoding, Slash, percent_decode, uri_encode_into, uri_encode_str_into};
 
 /// How the path of a request becomes its canonical URI.
 ///
@@ -24,12 +24,12 @@ pub enum UriEncoding {
 pub fn push_object_path(out: &mut String, bucket_in_path: Option<&str>, key: &str) {
     out.push('/');
     if let Some(bucket) = bucket_in_path {
-        uri_encode_into(out, bucket.as_bytes(), Slash::Keep);
+        uri_encode_str_into(out, bucket, Slash::Keep);
         if !key.is_empty() {
             out.push('/');
         }
     }
-    uri_encode_into(out, key.as_bytes(), Slash::Keep);
+    uri_encode_str_into(out, key, Slash::Keep);
 }
 
 /// Appends the canonical URI of a path as it appeared on the wire.
@@ -47,7 +47,7 @@ pub fn push_wire_path(out: &mut String, path: &str, encoding: UriEncoding) -> Re
         }
         UriEncoding::Normalized => {
             let normalized = normalize_path(path);
-            uri_encode_into(out, normalized.as_bytes(), Slash::Keep);
+            uri_encode_str_into(out, &normalized, Slash::Keep);
         }
     }
     Ok(())

@@ -158,15 +158,21 @@ impl Signer {
         }
         let mut credential = String::with_capacity(96);
         self.write_credential(&mut credential, &time);
-        let mut signed_fields: Vec<(&str, &str)> =
-            vec![("x-amz-algorithm", ALGORITHM), ("x-amz-credential", &credential), ("x-amz-date", time.as_str())];
+        // The form's fields: the policy's own, then the signed ones (which
+        // the policy lists too), then `policy` and `x-amz-signature`.
+        let mut fields = Vec::with_capacity(policy.fields.len() + 6);
+        fields.extend_from_slice(&policy.fields);
+        let signed_start = fields.len();
+        fields.push(("x-amz-algorithm".to_owned(), ALGORITHM.to_owned()));
+        fields.push(("x-amz-credential".to_owned(), credential));
+        fields.push(("x-amz-date".to_owned(), time.as_str().to_owned()));
         if let Some(token) = self.credentials().session_token() {
-            signed_fields.push(("x-amz-security-token", token));
+            fields.push(("x-amz-security-token".to_owned(), token.to_owned()));
         }
 
         let mut json = String::with_capacity(256 + 64 * policy.conditions.len());
         json.push_str("{\"expiration\":\"");
-        json.push_str(&policy.expiration.to_iso8601());
+        policy.expiration.write_iso8601(&mut json);
         json.push_str("\",\"conditions\":[{\"bucket\":");
         write_json_string(&mut json, bucket);
         json.push('}');
@@ -174,7 +180,7 @@ impl Signer {
             json.push(',');
             condition.write_json(&mut json);
         }
-        for (name, value) in &signed_fields {
+        for (name, value) in &fields[signed_start..] {
             json.push_str(",{\"");
             json.push_str(name);
             json.push_str("\":");
@@ -186,13 +192,14 @@ impl Signer {
         let encoded = STANDARD.encode(json.as_bytes());
         let signature = self.signing_key(&time).sign(encoded.as_bytes());
 
-        let mut fields = policy.fields.clone();
-        fields.extend(signed_fields.iter().map(|(n, v)| ((*n).to_owned(), (*v).to_owned())));
         fields.push(("policy".to_owned(), encoded));
         fields.push(("x-amz-signature".to_owned(), signature.as_str().to_owned()));
 
         let host = endpoint.host_for(bucket);
-        let mut url = format!("{}://{host}", endpoint.scheme());
+        let mut url = String::with_capacity(endpoint.scheme().len() + 3 + host.len() + 1 + bucket.len());
+        url.push_str(endpoint.scheme());
+        url.push_str("://");
+        url.push_str(&host);
         push_object_path(&mut url, endpoint.bucket_in_path(bucket), "");
         Ok(PostForm { url, fields, policy_json: json, expiration: policy.expiration })
     }

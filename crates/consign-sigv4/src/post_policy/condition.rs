@@ -59,9 +59,10 @@ impl Condition {
             }
             Condition::ContentLengthRange { min, max } => {
                 out.push_str("[\"content-length-range\",");
-                out.push_str(&min.to_string());
+                let mut buf = [0u8; 20];
+                out.push_str(crate::encoding::decimal(*min, &mut buf));
                 out.push(',');
-                out.push_str(&max.to_string());
+                out.push_str(crate::encoding::decimal(*max, &mut buf));
                 out.push(']');
             }
         }
@@ -93,17 +94,31 @@ pub(crate) fn write_json_string(out: &mut String, value: &str) {
 }
 
 fn write_json_string_body(out: &mut String, value: &str) {
-    for c in value.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if u32::from(c) < 0x20 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
-            c => out.push(c),
+    // Every character that needs an escape is ASCII, so the text between
+    // two of them is copied whole.
+    let mut start = 0;
+    for (i, byte) in value.bytes().enumerate() {
+        let escape = match byte {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0x00..=0x1f => "",
+            _ => continue,
+        };
+        out.push_str(value.get(start..i).unwrap_or_default());
+        if escape.is_empty() {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            out.push_str("\\u00");
+            out.push(char::from(HEX[usize::from(byte >> 4)]));
+            out.push(char::from(HEX[usize::from(byte & 0x0f)]));
+        } else {
+            out.push_str(escape);
         }
+        start = i + 1;
     }
+    out.push_str(value.get(start..).unwrap_or_default());
 }
 
 #[cfg(test)]

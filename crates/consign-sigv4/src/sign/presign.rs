@@ -86,21 +86,23 @@ impl Signer {
         }
         let time = now_as_amz(now);
 
-        let mut credential = String::with_capacity(96);
-        self.write_credential(&mut credential, &time);
-        let mut signed_names = String::with_capacity(32);
-        headers.write_signed_names(&mut signed_names);
-        let expires_text = expires.to_string();
-        query.push("X-Amz-Algorithm", ALGORITHM);
-        query.push("X-Amz-Credential", &credential);
-        query.push("X-Amz-Date", time.as_str());
-        query.push("X-Amz-Expires", expires_text.as_str());
+        let mut expires_buf = [0u8; 20];
+        let expires_text = crate::encoding::decimal(expires, &mut expires_buf);
+        // The algorithm, date and expiry are unreserved text; the
+        // credential and header names are encoded straight into the query.
+        query.push_unreserved("X-Amz-Algorithm", ALGORITHM);
+        let scope = self.scope(&time);
+        let access_key_id = self.credentials.access_key_id();
+        query.push_parts("X-Amz-Credential", [access_key_id, "/"].into_iter().chain(scope.parts()));
+        query.push_unreserved("X-Amz-Date", time.as_str());
+        query.push_unreserved("X-Amz-Expires", expires_text);
         if let (Some(token), SessionTokenPlacement::Signed) =
             (self.credentials.session_token(), self.settings.session_token)
         {
             query.push("X-Amz-Security-Token", token);
         }
-        query.push("X-Amz-SignedHeaders", &signed_names);
+        let separated_names = headers.names().enumerate().flat_map(|(i, name)| [if i == 0 { "" } else { ";" }, name]);
+        query.push_parts("X-Amz-SignedHeaders", separated_names);
 
         let mut builder = CanonicalRequestBuilder::new(method, 512);
         write_uri(builder.uri())?;
@@ -115,7 +117,7 @@ impl Signer {
             (self.credentials.session_token(), self.settings.session_token)
         {
             url_query.push_str("&X-Amz-Security-Token=");
-            crate::encoding::uri_encode_into(&mut url_query, token.as_bytes(), crate::encoding::Slash::Encode);
+            crate::encoding::uri_encode_str_into(&mut url_query, token, crate::encoding::Slash::Encode);
         }
         url_query.push_str("&X-Amz-Signature=");
         url_query.push_str(signature.as_str());

@@ -21,7 +21,7 @@ use crate::canonical::{CanonicalHeaders, CanonicalQuery, CanonicalRequestBuilder
 use crate::chunked::{StreamingContext, StreamingMode};
 use crate::credentials::SecretKey;
 use crate::crypto::{Hex64, constant_time_eq, sha256_hex};
-use crate::encoding::percent_decode;
+use crate::encoding::query_decode;
 use crate::error::{AuthLocation, VerifyError};
 use crate::key_cache::SigningKeyCache;
 use crate::request::{
@@ -143,7 +143,7 @@ impl Verifier {
         let mut presigned = false;
         for param in request.query.split('&').filter(|p| !p.is_empty()) {
             let name = param.split_once('=').map_or(param, |(n, _)| n);
-            let name = percent_decode(name).unwrap_or_default();
+            let name = query_decode(name).unwrap_or_default();
             if name.as_ref() == b"AWSAccessKeyId" || name.as_ref() == b"Signature" {
                 return Err(VerifyError::SignatureVersion2 { location: AuthLocation::Query });
             }
@@ -369,7 +369,7 @@ fn signed_header_values<'r>(request: &HttpRequest<'r>, signed: &[String]) -> Res
 fn check_query_header_agreement(request: &HttpRequest<'_>) -> Result<(), VerifyError> {
     for param in request.query.split('&').filter(|p| !p.is_empty()) {
         let (name, value) = param.split_once('=').unwrap_or((param, ""));
-        let (Ok(name), Ok(value)) = (percent_decode(name), percent_decode(value)) else {
+        let (Ok(name), Ok(value)) = (query_decode(name), query_decode(value)) else {
             continue;
         };
         if name.len() <= 6

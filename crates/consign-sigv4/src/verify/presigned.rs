@@ -1,9 +1,11 @@
 //! The `X-Amz-*` query parameters of a presigned URL.
 
+use std::borrow::Cow;
+
 use super::authorization::parse_signed_headers;
 use super::credential::{Credential, truncate};
 use crate::canonical::ALGORITHM;
-use crate::encoding::percent_decode;
+use crate::encoding::query_decode;
 use crate::error::{AuthLocation, VerifyError};
 use crate::sign::MAX_EXPIRES_SECONDS;
 use crate::time::AmzDate;
@@ -28,11 +30,15 @@ pub struct PresignedQuery {
 /// The query parameters that mark a request as presigned.
 pub(crate) const MARKERS: [&str; 3] = ["X-Amz-Algorithm", "X-Amz-Signature", "X-Amz-Credential"];
 
-fn decoded(value: &str) -> Result<String, VerifyError> {
-    let bytes = percent_decode(value).map_err(|e| VerifyError::malformed(AuthLocation::Query, e.to_string()))?;
-    String::from_utf8(bytes.into_owned()).map_err(|_| {
-        VerifyError::malformed(AuthLocation::Query, format!("{:?} is not UTF-8 once decoded", truncate(value)))
-    })
+/// `value` decoded, borrowed when it holds no escape.
+fn decoded(value: &str) -> Result<Cow<'_, str>, VerifyError> {
+    let bytes = query_decode(value).map_err(|e| VerifyError::malformed(AuthLocation::Query, e.to_string()))?;
+    match bytes {
+        Cow::Borrowed(_) => Ok(Cow::Borrowed(value)),
+        Cow::Owned(bytes) => String::from_utf8(bytes).map(Cow::Owned).map_err(|_| {
+            VerifyError::malformed(AuthLocation::Query, format!("{:?} is not UTF-8 once decoded", truncate(value)))
+        }),
+    }
 }
 
 impl PresignedQuery {
@@ -58,7 +64,7 @@ impl PresignedQuery {
             let (name, value) = param.split_once('=').unwrap_or((param, ""));
             let name = decoded(name)?;
             if let Some(i) = NAMES.iter().position(|n| *n == name) {
-                if found[i].replace(decoded(value)?).is_some() {
+                if found[i].replace(decoded(value)?.into_owned()).is_some() {
                     return Err(VerifyError::malformed(location, format!("{name} is given twice")));
                 }
             }

@@ -39,7 +39,11 @@ fn context(case: &Path) -> Context {
     let settings = SigningSettings::generic()
         .with_uri_encoding(encoding)
         .with_content_sha256_header(json["sign_body"].as_bool().unwrap_or(false))
-        .with_session_token(if omit_token { SessionTokenPlacement::AddedAfterSigning } else { SessionTokenPlacement::Signed });
+        .with_session_token(if omit_token {
+            SessionTokenPlacement::AddedAfterSigning
+        } else {
+            SessionTokenPlacement::Signed
+        });
     let (region, service) = (text(&json["region"]), text(&json["service"]));
     Context {
         signer: Signer::new(credentials, region.clone(), service.clone()).with_settings(settings),
@@ -64,7 +68,8 @@ pub fn trials(dir: &Path) -> Vec<Trial> {
     cases.sort();
     let mut trials = Vec::new();
     for case in cases {
-        let label = format!("aws-signing-test-suite-v4/{}", case.file_name().and_then(|n| n.to_str()).unwrap_or_default());
+        let label =
+            format!("aws-signing-test-suite-v4/{}", case.file_name().and_then(|n| n.to_str()).unwrap_or_default());
         for (mode, run) in [
             ("header", sign_header as fn(&Path) -> Result<(), Failed>),
             ("query", sign_query),

@@ -69,8 +69,11 @@ fn sign(case: &Path) -> Result<(), Failed> {
     if let Some(token) = token {
         credentials = credentials.with_session_token(token);
     }
-    let placement =
-        if token_after_signing(case) { SessionTokenPlacement::AddedAfterSigning } else { SessionTokenPlacement::Signed };
+    let placement = if token_after_signing(case) {
+        SessionTokenPlacement::AddedAfterSigning
+    } else {
+        SessionTokenPlacement::Signed
+    };
     let signer = Signer::new(credentials, "us-east-1", "service")
         .with_settings(SigningSettings::generic().with_session_token(placement));
     let headers = request.header_pairs();
@@ -81,7 +84,11 @@ fn sign(case: &Path) -> Result<(), Failed> {
     stage("authorization", &read(case, "authz"), signature.authorization())?;
     // The signed request carries our Authorization and any token header.
     for (name, value) in &signature.headers {
-        stage(&format!("signed request header {name}"), value, signed_request.header(name).map_or("<absent>", str::trim))?;
+        stage(
+            &format!("signed request header {name}"),
+            value,
+            signed_request.header(name).map_or("<absent>", str::trim),
+        )?;
     }
     Ok(())
 }

@@ -27,7 +27,8 @@ pub fn stage(stage: &str, expected: &str, actual: &str) -> Result<(), Failed> {
     if expected == actual {
         return Ok(());
     }
-    Err(format!("stage {stage:?} differs\n--- expected ---\n{expected}\n--- actual ---\n{actual}\n----------------").into())
+    Err(format!("stage {stage:?} differs\n--- expected ---\n{expected}\n--- actual ---\n{actual}\n----------------")
+        .into())
 }
 
 fn main() {

@@ -62,7 +62,10 @@ impl RequestFile {
 
 /// Decoded `name=value` pairs of a query, sorted, for order-free comparison.
 pub fn query_multiset(query: &str) -> Vec<(String, String)> {
-    let decode = |s: &str| String::from_utf8(consign_sigv4::encoding::percent_decode(s).expect("valid escapes").into_owned()).expect("UTF-8");
+    let decode = |s: &str| {
+        String::from_utf8(consign_sigv4::encoding::percent_decode(s).expect("valid escapes").into_owned())
+            .expect("UTF-8")
+    };
     let mut pairs: Vec<(String, String)> = query
         .split('&')
         .filter(|p| !p.is_empty())

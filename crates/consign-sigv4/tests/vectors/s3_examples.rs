@@ -85,7 +85,12 @@ fn header(json: &Value) -> Result<(), Failed> {
     let headers = pairs(&request["headers"]);
     let header_refs: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
     let query = wire_query(&pairs(&request["query_params"]));
-    let http = HttpRequest { method: text(&request["method"]), path: text(&request["path"]), query: &query, headers: &header_refs };
+    let http = HttpRequest {
+        method: text(&request["method"]),
+        path: text(&request["path"]),
+        query: &query,
+        headers: &header_refs,
+    };
     let body = text(&request["body"]).as_bytes();
     let signature = signer(json).sign_headers(&http, Payload::Bytes(body), time(json))?;
     stage("canonical request", text(&expected["canonical_request"]), signature.canonical_request.as_str())?;
@@ -122,7 +127,13 @@ fn presigned(json: &Value) -> Result<(), Failed> {
     let grant = signer.presign_object(&endpoint, &ObjectRequest::get(bucket, key), expires, time(json))?;
     stage("presigned URL", text(&expected["presigned_url"]), &grant.url)?;
 
-    let (path, query) = grant.url.trim_start_matches("https://").split_once('/').map(|(_, rest)| rest).and_then(|rest| rest.split_once('?')).ok_or("URL shape")?;
+    let (path, query) = grant
+        .url
+        .trim_start_matches("https://")
+        .split_once('/')
+        .map(|(_, rest)| rest)
+        .and_then(|rest| rest.split_once('?'))
+        .ok_or("URL shape")?;
     let path = format!("/{path}");
     let headers = [("host", host)];
     let http = HttpRequest { method: "GET", path: &path, query, headers: &headers };
@@ -146,7 +157,12 @@ fn streaming(json: &Value) -> Result<(), Failed> {
     };
     let headers = pairs(&request["headers"]);
     let header_refs: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
-    let http = HttpRequest { method: text(&request["method"]), path: text(&request["path"]), query: "", headers: &header_refs };
+    let http = HttpRequest {
+        method: text(&request["method"]),
+        path: text(&request["path"]),
+        query: "",
+        headers: &header_refs,
+    };
     let signer = signer(json);
     let seed = signer.sign_headers(&http, payload, time(json))?;
     let seed_expected = &expected["seed"];
