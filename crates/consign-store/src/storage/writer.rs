@@ -1,0 +1,212 @@
+//! Writing one object: bytes stream into a temporary file while every
+//! digest is computed, off the async threads; the object is published only
+//! when the caller commits it, and deleted if it never is.
+
+use std::fs::File;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use super::object_file::{self, ObjectMeta};
+use super::{Bucket, Storage, sync_dir};
+use crate::body::checksum::{ChecksumAlgorithm, Checksummer, Md5};
+
+/// Bytes gathered before one blocking write: large enough that the hop to
+/// the blocking pool is noise, small enough that memory stays flat.
+const WRITE_BATCH: usize = 1024 * 1024;
+
+struct WriterState {
+    file: File,
+    md5: Md5,
+    sha256: Option<Sha256>,
+    checksums: Vec<(ChecksumAlgorithm, Checksummer)>,
+}
+
+/// The digests of everything written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Digests {
+    /// Bytes written.
+    pub size: u64,
+    /// The MD5 (the ETag of a single-part object).
+    pub md5: [u8; 16],
+    /// Lower-case hex SHA-256, when asked for.
+    pub sha256_hex: Option<String>,
+    /// The additional checksums asked for, base64.
+    pub checksums: Vec<(ChecksumAlgorithm, String)>,
+}
+
+/// A temporary file being written. Dropping it deletes the file.
+pub struct PendingObject {
+    state: Option<Box<WriterState>>,
+    buffer: Vec<u8>,
+    written: u64,
+    temp: PathBuf,
+}
+
+impl PendingObject {
+    /// Starts a temporary file in `storage`, computing MD5, the SHA-256 when
+    /// `sha256` is set, and the listed checksums.
+    ///
+    /// # Errors
+    /// I/O errors.
+    pub fn create(storage: &Storage, sha256: bool, checksums: &[ChecksumAlgorithm]) -> io::Result<Self> {
+        let temp = storage.temp_path();
+        let file = File::create(&temp)?;
+        let state = WriterState {
+            file,
+            md5: Md5::default(),
+            sha256: sha256.then(Sha256::new),
+            checksums: checksums.iter().map(|a| (*a, Checksummer::new(*a))).collect(),
+        };
+        Ok(Self { state: Some(Box::new(state)), buffer: Vec::with_capacity(WRITE_BATCH), written: 0, temp })
+    }
+
+    /// Bytes accepted so far.
+    pub fn len(&self) -> u64 {
+        self.written
+    }
+
+    /// Whether nothing was written.
+    pub fn is_empty(&self) -> bool {
+        self.written == 0
+    }
+
+    /// Appends `data`.
+    ///
+    /// # Errors
+    /// I/O errors.
+    pub async fn write(&mut self, mut data: &[u8]) -> io::Result<()> {
+        self.written += data.len() as u64;
+        while !data.is_empty() {
+            let room = WRITE_BATCH - self.buffer.len();
+            let take = room.min(data.len());
+            self.buffer.extend_from_slice(&data[..take]);
+            data = &data[take..];
+            if self.buffer.len() == WRITE_BATCH {
+                self.flush().await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn flush(&mut self) -> io::Result<()> {
+        if self.buffer.is_empty() {
+            return Ok(());
+        }
+        let mut state = self.state.take().ok_or_else(|| io::Error::other("an earlier write failed"))?;
+        let buffer = std::mem::take(&mut self.buffer);
+        let (state, buffer) = tokio::task::spawn_blocking(move || -> io::Result<_> {
+            state.md5.update(&buffer);
+            if let Some(sha) = state.sha256.as_mut() {
+                sha.update(&buffer);
+            }
+            for (_, checksum) in &mut state.checksums {
+                checksum.update(&buffer);
+            }
+            state.file.write_all(&buffer)?;
+            Ok((state, buffer))
+        })
+        .await
+        .map_err(io::Error::other)??;
+        self.state = Some(state);
+        self.buffer = buffer;
+        self.buffer.clear();
+        Ok(())
+    }
+
+    /// Writes what is buffered and returns the digests; the file is kept
+    /// until [`FinishedObject::commit`] or drop.
+    ///
+    /// # Errors
+    /// I/O errors.
+    pub async fn finish(mut self) -> io::Result<FinishedObject> {
+        self.flush().await?;
+        let state = self.state.take().ok_or_else(|| io::Error::other("an earlier write failed"))?;
+        let WriterState { file, md5, sha256, checksums } = *state;
+        let digests = Digests {
+            size: self.written,
+            md5: md5.finish(),
+            sha256_hex: sha256.map(|s| s.finalize().iter().map(|b| format!("{b:02x}")).collect()),
+            checksums: checksums.into_iter().map(|(a, c)| (a, c.finish())).collect(),
+        };
+        let temp = std::mem::take(&mut self.temp);
+        Ok(FinishedObject { file: Some(file), temp, digests })
+    }
+}
+
+impl Drop for PendingObject {
+    fn drop(&mut self) {
+        if !self.temp.as_os_str().is_empty() {
+            let _ = std::fs::remove_file(&self.temp);
+        }
+    }
+}
+
+/// A fully written temporary file with its digests, not yet visible.
+/// Dropping it deletes the file.
+pub struct FinishedObject {
+    file: Option<File>,
+    temp: PathBuf,
+    /// What was written.
+    pub digests: Digests,
+}
+
+impl FinishedObject {
+    /// Appends `meta`, syncs, and publishes the object in `bucket`.
+    ///
+    /// # Errors
+    /// I/O errors; the temporary file is deleted.
+    pub async fn commit(mut self, bucket: std::sync::Arc<Bucket>, meta: ObjectMeta) -> io::Result<()> {
+        let file = self.file.take();
+        let temp = std::mem::take(&mut self.temp);
+        tokio::task::spawn_blocking(move || {
+            let result = seal(file, &temp, &meta).and_then(|()| bucket.publish(&temp, &meta));
+            if result.is_err() {
+                let _ = std::fs::remove_file(&temp);
+            }
+            result
+        })
+        .await
+        .map_err(io::Error::other)?
+    }
+
+    /// Appends `meta`, syncs, and renames the file to `path` (a multipart
+    /// part).
+    ///
+    /// # Errors
+    /// I/O errors; the temporary file is deleted.
+    pub async fn commit_to(mut self, path: PathBuf, meta: ObjectMeta) -> io::Result<()> {
+        let file = self.file.take();
+        let temp = std::mem::take(&mut self.temp);
+        tokio::task::spawn_blocking(move || {
+            let result = seal(file, &temp, &meta).and_then(|()| {
+                std::fs::rename(&temp, &path)?;
+                sync_dir(path.parent().unwrap_or(Path::new(".")))
+            });
+            if result.is_err() {
+                let _ = std::fs::remove_file(&temp);
+            }
+            result
+        })
+        .await
+        .map_err(io::Error::other)?
+    }
+}
+
+fn seal(file: Option<File>, temp: &Path, meta: &ObjectMeta) -> io::Result<()> {
+    let mut file = match file {
+        Some(file) => file,
+        None => std::fs::OpenOptions::new().append(true).open(temp)?,
+    };
+    object_file::write_trailer(&mut file, meta)?;
+    file.sync_all()
+}
+
+impl Drop for FinishedObject {
+    fn drop(&mut self) {
+        if !self.temp.as_os_str().is_empty() {
+            let _ = std::fs::remove_file(&self.temp);
+        }
+    }
+}
