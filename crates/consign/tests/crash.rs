@@ -154,7 +154,7 @@ fn acknowledged_uploads_survive_kill_9_and_nothing_partial_is_ever_visible() {
         runtime.block_on(async {
             let ledger = ledger.lock().expect("ledger").clone();
             let listed = list_keys(&client).await;
-            for (key, (attempt, acknowledged)) in &ledger {
+            for (key, (_, acknowledged)) in &ledger {
                 if *acknowledged {
                     assert!(listed.contains(key), "round {round}: acknowledged {key} is not listed");
                 }
