@@ -110,7 +110,8 @@ impl S3Client {
             RequestBody::Stream { .. } => Payload::Unsigned,
         };
         let signed = self.signer.sign_headers(&request, payload, SystemTime::now())?;
-        let uri = if query.is_empty() { format!("http://{host}{path}") } else { format!("http://{host}{path}?{query}") };
+        let uri =
+            if query.is_empty() { format!("http://{host}{path}") } else { format!("http://{host}{path}?{query}") };
         let mut builder = hyper::Request::builder().method(method).uri(uri);
         for (name, value) in all.iter().filter(|(n, _)| *n != "host") {
             builder = builder.header(*name, *value);
@@ -133,11 +134,47 @@ impl S3Client {
         Ok(Response { status, headers, body })
     }
 
+    /// GET `bucket/key`, counting the body's bytes without keeping them.
+    ///
+    /// # Errors
+    /// Connection errors.
+    pub async fn get_discarding(
+        &self,
+        bucket: &str,
+        key: &str,
+    ) -> Result<(u16, u64), Box<dyn std::error::Error + Send + Sync>> {
+        let host = self.address.to_string();
+        let path = Self::path(bucket, key);
+        let headers = [("host", host.as_str())];
+        let request = HttpRequest { method: "GET", path: &path, query: "", headers: &headers };
+        let signed = self.signer.sign_headers(&request, Payload::Bytes(b""), SystemTime::now())?;
+        let mut builder = hyper::Request::builder().method("GET").uri(format!("http://{host}{path}"));
+        for (name, value) in &signed.headers {
+            builder = builder.header(*name, value.as_str());
+        }
+        let empty: Body = Full::new(Bytes::new()).map_err(|never| match never {}).boxed_unsync();
+        let response = self.client.request(builder.body(empty)?).await?;
+        let status = response.status().as_u16();
+        let mut body = response.into_body();
+        let mut total = 0u64;
+        while let Some(frame) = body.frame().await {
+            if let Some(data) = frame?.data_ref() {
+                total += data.len() as u64;
+            }
+        }
+        Ok((status, total))
+    }
+
     /// PUT `data` as `bucket/key`.
     ///
     /// # Errors
     /// Connection errors.
-    pub async fn put(&self, bucket: &str, key: &str, data: Bytes) -> Result<Response, Box<dyn std::error::Error + Send + Sync>> {
+    pub async fn put(
+        &self,
+        bucket: &str,
+        key: &str,
+        data: Bytes,
+    ) -> Result<Response, Box<dyn std::error::Error + Send + Sync>> {
         self.send("PUT", &Self::path(bucket, key), "", &[], RequestBody::Bytes(data)).await
     }
 

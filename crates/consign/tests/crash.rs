@@ -65,7 +65,9 @@ fn between<'a>(text: &'a str, open: &str, close: &str) -> Option<&'a str> {
 async fn slow_multipart(client: S3Client, ledger: Ledger, key: String, attempt: Attempt) {
     record(&ledger, &key, attempt);
     let path = S3Client::path(BUCKET, &key);
-    let Ok(created) = client.send("POST", &path, "uploads=", &[], RequestBody::Bytes(Bytes::new())).await else { return };
+    let Ok(created) = client.send("POST", &path, "uploads=", &[], RequestBody::Bytes(Bytes::new())).await else {
+        return;
+    };
     let Some(upload_id) = between(&created.text(), "<UploadId>", "</UploadId>").map(str::to_owned) else { return };
     let sizes = [5 * MIB, 5 * MIB, attempt.size - 10 * MIB];
     let mut offset = 0;
@@ -97,10 +99,16 @@ async fn list_keys(client: &S3Client) -> Vec<String> {
     let mut token: Option<String> = None;
     loop {
         let query = match &token {
-            Some(t) => format!("continuation-token={}&list-type=2", consign_sigv4::encoding::uri_encode(t, consign_sigv4::encoding::Slash::Encode)),
+            Some(t) => format!(
+                "continuation-token={}&list-type=2",
+                consign_sigv4::encoding::uri_encode(t, consign_sigv4::encoding::Slash::Encode)
+            ),
             None => "list-type=2".to_owned(),
         };
-        let listing = client.send("GET", &S3Client::path(BUCKET, ""), &query, &[], RequestBody::Bytes(Bytes::new())).await.expect("list");
+        let listing = client
+            .send("GET", &S3Client::path(BUCKET, ""), &query, &[], RequestBody::Bytes(Bytes::new()))
+            .await
+            .expect("list");
         assert_eq!(listing.status, 200, "{}", listing.text());
         let text = listing.text();
         let mut rest = text.as_str();
@@ -136,7 +144,12 @@ fn acknowledged_uploads_survive_kill_9_and_nothing_partial_is_ever_visible() {
             for i in 0..2u64 {
                 let seed = round * 1000 + 500 + i;
                 let key = format!("round-{round}/multipart-{i}");
-                tasks.push(tokio::spawn(slow_multipart(client.clone(), ledger.clone(), key, Attempt { seed, size: 10 * MIB + 1234 })));
+                tasks.push(tokio::spawn(slow_multipart(
+                    client.clone(),
+                    ledger.clone(),
+                    key,
+                    Attempt { seed, size: 10 * MIB + 1234 },
+                )));
             }
             tokio::time::sleep(Duration::from_millis(250 + round * 350)).await;
             store.kill().expect("kill -9");
@@ -198,10 +211,9 @@ fn concurrent_writers_to_one_key_leave_one_complete_winner() {
             assert_eq!(task.await.expect("task").expect("put"), 200);
         }
         let object = client.get(BUCKET, "contended").await.expect("get");
-        let winner = sizes
-            .iter()
-            .enumerate()
-            .find(|(seed, size)| **size == object.body.len() as u64 && object.body == pattern(*seed as u64, 0, object.body.len()));
+        let winner = sizes.iter().enumerate().find(|(seed, size)| {
+            **size == object.body.len() as u64 && object.body == pattern(*seed as u64, 0, object.body.len())
+        });
         assert!(winner.is_some(), "the object is not exactly one writer's bytes ({} bytes)", object.body.len());
         assert_eq!(list_keys(&client).await, ["contended"]);
     });

@@ -50,7 +50,7 @@ pub async fn create_bucket(
     let has_body = request.header("content-length").is_some_and(|l| l.trim() != "0");
     if has_body {
         let config = read_xml_body(body, store.config().limits.max_xml_body).await?;
-        let constraint = config.child_text("LocationConstraint").unwrap_or("");
+        let constraint = config.child_text("LocationConstraint").unwrap_or("").trim();
         let region = &store.config().region;
         let matches = constraint == region || (constraint.is_empty() && region == "us-east-1");
         if !matches {

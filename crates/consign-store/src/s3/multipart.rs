@@ -305,6 +305,26 @@ fn composite_checksum(algorithm: ChecksumAlgorithm, parts: &[PartInfo]) -> Optio
     Some(format!("{}-{}", outer.finish(), parts.len()))
 }
 
+/// The uploads (sorted by key, then initiation) that a page starting at
+/// `key_marker` and `upload_id_marker` lists: those of later keys and, with
+/// an upload ID marker, those of `key_marker` listed after that upload (or,
+/// when it is gone, with a greater upload ID, as S3 documents).
+fn uploads_after<'u>(
+    uploads: &'u [MultipartUpload],
+    key_marker: &str,
+    upload_id_marker: &str,
+) -> Vec<&'u MultipartUpload> {
+    if !upload_id_marker.is_empty() {
+        if let Some(at) = uploads.iter().position(|u| u.key == key_marker && u.upload_id == upload_id_marker) {
+            return uploads[at + 1..].iter().collect();
+        }
+    }
+    let same_key_after = |u: &MultipartUpload| {
+        !upload_id_marker.is_empty() && u.key == key_marker && u.upload_id.as_str() > upload_id_marker
+    };
+    uploads.iter().filter(|u| u.key.as_str() > key_marker || same_key_after(u)).collect()
+}
+
 /// `GET /bucket?uploads`: ListMultipartUploads.
 pub fn list_uploads(store: &Store, request: &S3Request, caller: &Caller<'_>) -> Result<Response, S3Error> {
     let bucket = readable_bucket(store, request, caller)?;
@@ -318,15 +338,19 @@ pub fn list_uploads(store: &Store, request: &S3Request, caller: &Caller<'_>) -> 
             .min(1000),
     };
     let key_marker = request.param("key-marker").unwrap_or("");
+    // S3 ignores upload-id-marker without key-marker.
+    let upload_id_marker = request.param("upload-id-marker").filter(|_| !key_marker.is_empty()).unwrap_or("");
     let uploads = store.storage().uploads(bucket.name()).map_err(|e| S3Error::internal(&e))?;
-    let matching: Vec<&MultipartUpload> =
-        uploads.iter().filter(|u| u.key.starts_with(prefix) && u.key.as_str() > key_marker).collect();
+    let matching: Vec<&MultipartUpload> = uploads_after(&uploads, key_marker, upload_id_marker)
+        .into_iter()
+        .filter(|u| u.key.starts_with(prefix))
+        .collect();
     let page = &matching[..matching.len().min(max)];
     let mut xml = XmlWriter::new();
     xml.root("ListMultipartUploadsResult");
     xml.element("Bucket", bucket.name());
     xml.element("KeyMarker", key_marker);
-    xml.element("UploadIdMarker", "");
+    xml.element("UploadIdMarker", upload_id_marker);
     if let (Some(last), true) = (page.last(), matching.len() > page.len()) {
         xml.element("NextKeyMarker", &last.key);
         xml.element("NextUploadIdMarker", &last.upload_id);

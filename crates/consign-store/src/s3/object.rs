@@ -341,19 +341,27 @@ pub fn parse_range(value: &str, size: u64) -> Result<Option<(u64, u64)>, S3Error
     Ok(Some(range))
 }
 
-/// The next `length` bytes of `file`, streamed in pieces of at most 256 KiB.
+/// The next `length` bytes of `file`, streamed in pieces of at most 512 KiB
+/// (memory per download stays flat whatever the object's size).
 pub fn file_body(file: tokio::fs::File, length: u64) -> Body {
-    const PIECE: u64 = 256 * 1024;
+    const PIECE: u64 = 512 * 1024;
     let stream = futures_util::stream::unfold((file, length), |(mut file, remaining)| async move {
         if remaining == 0 {
             return None;
         }
         let want = usize::try_from(remaining.min(PIECE)).unwrap_or(0);
-        let mut buffer = vec![0u8; want];
-        match file.read_exact(&mut buffer).await {
-            Ok(_) => Some((Ok::<Bytes, std::io::Error>(Bytes::from(buffer)), (file, remaining - want as u64))),
-            Err(e) => Some((Err(e), (file, 0))),
+        let mut buffer = bytes::BytesMut::with_capacity(want);
+        while buffer.len() < want {
+            match file.read_buf(&mut buffer).await {
+                Ok(0) => {
+                    let short = std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "the object file ended early");
+                    return Some((Err(short), (file, 0)));
+                }
+                Ok(_) => {}
+                Err(e) => return Some((Err(e), (file, 0))),
+            }
         }
+        Some((Ok::<Bytes, std::io::Error>(buffer.freeze()), (file, remaining - want as u64)))
     });
     Body::from_stream(stream)
 }

@@ -117,7 +117,10 @@ const MAX_DEPTH: usize = 16;
 /// A message saying what is wrong with the XML.
 pub fn parse(body: &[u8]) -> Result<Element, String> {
     let mut reader = Reader::from_reader(body);
-    reader.config_mut().trim_text(true);
+    // Text is kept exactly: a `Key` may begin or end with spaces, and
+    // quick-xml trims each piece of text around an entity separately.
+    // Only the indentation between child elements is dropped (at `End`).
+    reader.config_mut().trim_text(false);
     let mut stack: Vec<Element> = Vec::new();
     let mut root: Option<Element> = None;
     let mut buf = Vec::new();
@@ -164,7 +167,10 @@ pub fn parse(body: &[u8]) -> Result<Element, String> {
                 }
             }
             Event::End(_) => {
-                let element = stack.pop().ok_or("an end tag without a start tag")?;
+                let mut element = stack.pop().ok_or("an end tag without a start tag")?;
+                if !element.children.is_empty() && element.text.trim().is_empty() {
+                    element.text.clear();
+                }
                 match stack.last_mut() {
                     Some(parent) => parent.children.push(element),
                     None => root = Some(element),
@@ -209,6 +215,15 @@ mod tests {
         let parts: Vec<_> = root.children_named("Part").collect();
         assert_eq!(parts.len(), 2);
         assert_eq!(parts[0].child_text("ETag"), Some("\"a&b\""));
+    }
+
+    #[test]
+    fn keeps_the_spaces_of_text() {
+        let root = parse(b"<Delete>\n  <Object>\n    <Key> a &amp; b </Key>\n  </Object>\n</Delete>\n").unwrap();
+        assert_eq!(root.text, "");
+        let object = root.child("Object").unwrap();
+        assert_eq!(object.text, "");
+        assert_eq!(object.child_text("Key"), Some(" a & b "));
     }
 
     #[test]

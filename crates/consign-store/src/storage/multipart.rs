@@ -128,7 +128,8 @@ impl Storage {
         Ok(parts)
     }
 
-    /// Every upload in progress in `bucket`, by key then initiation.
+    /// Every upload in progress in `bucket`, by key then initiation (then
+    /// upload ID, so that pages are stable).
     ///
     /// # Errors
     /// I/O errors.
@@ -142,7 +143,9 @@ impl Storage {
                 }
             }
         }
-        uploads.sort_by(|a, b| a.key.cmp(&b.key).then(a.initiated_ms.cmp(&b.initiated_ms)));
+        uploads.sort_by(|a, b| {
+            a.key.cmp(&b.key).then(a.initiated_ms.cmp(&b.initiated_ms)).then_with(|| a.upload_id.cmp(&b.upload_id))
+        });
         Ok(uploads)
     }
 

@@ -5,6 +5,7 @@
 use std::fs::File;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
@@ -12,15 +13,27 @@ use super::object_file::{self, ObjectMeta};
 use super::{Bucket, Storage, sync_dir};
 use crate::body::checksum::{ChecksumAlgorithm, Checksummer, Md5};
 
-/// Bytes gathered before one blocking write: large enough that the hop to
-/// the blocking pool is noise, small enough that memory stays flat.
+/// Bytes gathered before one batch is handed to the blocking pool: large
+/// enough that the hop is noise, small enough that memory stays flat.
 const WRITE_BATCH: usize = 1024 * 1024;
 
-struct WriterState {
-    file: File,
+/// The running digests of an upload.
+struct Hashers {
     md5: Md5,
     sha256: Option<Sha256>,
     checksums: Vec<(ChecksumAlgorithm, Checksummer)>,
+}
+
+impl Hashers {
+    fn update(&mut self, data: &[u8]) {
+        self.md5.update(data);
+        if let Some(sha) = self.sha256.as_mut() {
+            sha.update(data);
+        }
+        for (_, checksum) in &mut self.checksums {
+            checksum.update(data);
+        }
+    }
 }
 
 /// The digests of everything written.
@@ -36,9 +49,23 @@ pub struct Digests {
     pub checksums: Vec<(ChecksumAlgorithm, String)>,
 }
 
+type Task<T> = tokio::task::JoinHandle<io::Result<T>>;
+
+/// One batch being written and hashed, by two blocking tasks at once (MD5
+/// alone runs at about 400 MB/s, slower than many disks, so hashing and
+/// writing must not wait for each other).
+struct InFlight {
+    write: Task<File>,
+    hash: Task<Hashers>,
+    batch: Arc<Vec<u8>>,
+}
+
 /// A temporary file being written. Dropping it deletes the file.
 pub struct PendingObject {
-    state: Option<Box<WriterState>>,
+    /// The file and digests while no batch is in flight.
+    idle: Option<(File, Box<Hashers>)>,
+    /// The batch in flight, whose tasks own the file and digests meanwhile.
+    in_flight: Option<InFlight>,
     buffer: Vec<u8>,
     written: u64,
     temp: PathBuf,
@@ -53,13 +80,18 @@ impl PendingObject {
     pub fn create(storage: &Storage, sha256: bool, checksums: &[ChecksumAlgorithm]) -> io::Result<Self> {
         let temp = storage.temp_path();
         let file = File::create(&temp)?;
-        let state = WriterState {
-            file,
+        let hashers = Hashers {
             md5: Md5::default(),
             sha256: sha256.then(Sha256::new),
             checksums: checksums.iter().map(|a| (*a, Checksummer::new(*a))).collect(),
         };
-        Ok(Self { state: Some(Box::new(state)), buffer: Vec::with_capacity(WRITE_BATCH), written: 0, temp })
+        Ok(Self {
+            idle: Some((file, Box::new(hashers))),
+            in_flight: None,
+            buffer: Vec::with_capacity(WRITE_BATCH),
+            written: 0,
+            temp,
+        })
     }
 
     /// Bytes accepted so far.
@@ -90,29 +122,40 @@ impl PendingObject {
         Ok(())
     }
 
+    /// Hands the full buffer to the blocking pool and returns while it is
+    /// written and hashed, so the next batch is received meanwhile. At most
+    /// one batch is in flight: memory stays at two batches per upload.
     async fn flush(&mut self) -> io::Result<()> {
         if self.buffer.is_empty() {
             return Ok(());
         }
-        let mut state = self.state.take().ok_or_else(|| io::Error::other("an earlier write failed"))?;
-        let buffer = std::mem::take(&mut self.buffer);
-        let (state, buffer) = tokio::task::spawn_blocking(move || -> io::Result<_> {
-            state.md5.update(&buffer);
-            if let Some(sha) = state.sha256.as_mut() {
-                sha.update(&buffer);
-            }
-            for (_, checksum) in &mut state.checksums {
-                checksum.update(&buffer);
-            }
-            state.file.write_all(&buffer)?;
-            Ok((state, buffer))
-        })
-        .await
-        .map_err(io::Error::other)??;
-        self.state = Some(state);
-        self.buffer = buffer;
-        self.buffer.clear();
+        let (mut file, mut hashers, spare) = self.settle().await?;
+        let batch = Arc::new(std::mem::replace(&mut self.buffer, spare));
+        let to_write = Arc::clone(&batch);
+        let to_hash = Arc::clone(&batch);
+        self.in_flight = Some(InFlight {
+            write: tokio::task::spawn_blocking(move || file.write_all(&to_write).map(|()| file)),
+            hash: tokio::task::spawn_blocking(move || {
+                hashers.update(&to_hash);
+                Ok(*hashers)
+            }),
+            batch,
+        });
         Ok(())
+    }
+
+    /// Waits for the batch in flight, if any; returns the file, the
+    /// digests, and an empty buffer to fill next.
+    async fn settle(&mut self) -> io::Result<(File, Box<Hashers>, Vec<u8>)> {
+        if let Some(InFlight { write, hash, batch }) = self.in_flight.take() {
+            let file = write.await.map_err(io::Error::other)??;
+            let hashers = hash.await.map_err(io::Error::other)??;
+            let mut spare = Arc::try_unwrap(batch).unwrap_or_else(|_| Vec::with_capacity(WRITE_BATCH));
+            spare.clear();
+            return Ok((file, Box::new(hashers), spare));
+        }
+        let (file, hashers) = self.idle.take().ok_or_else(|| io::Error::other("an earlier write failed"))?;
+        Ok((file, hashers, Vec::with_capacity(WRITE_BATCH)))
     }
 
     /// Writes what is buffered and returns the digests; the file is kept
@@ -122,8 +165,8 @@ impl PendingObject {
     /// I/O errors.
     pub async fn finish(mut self) -> io::Result<FinishedObject> {
         self.flush().await?;
-        let state = self.state.take().ok_or_else(|| io::Error::other("an earlier write failed"))?;
-        let WriterState { file, md5, sha256, checksums } = *state;
+        let (file, hashers, _) = self.settle().await?;
+        let Hashers { md5, sha256, checksums } = *hashers;
         let digests = Digests {
             size: self.written,
             md5: md5.finish(),
