@@ -5,7 +5,9 @@
 //! - every limit answers with its S3 error (head size, request rate, idle
 //!   body, form field size);
 //! - tampering with a header-signed request or an aws-chunked body is
-//!   refused with the S3 code and leaves nothing behind.
+//!   refused with the S3 code and leaves nothing behind;
+//! - CORS preflights and responses follow the bucket's rules;
+//! - access keys reach only their buckets; anonymous requests are refused.
 //!
 //! Requests are signed by `consign-sigv4` (through `consign-testkit`); that
 //! our verifier accepts what others sign is proven by the aws-sdk-s3,
@@ -328,5 +330,83 @@ async fn tampered_signed_chunks_are_refused_and_store_nothing() {
         }
     }
     assert!(files_under(&store.dir.join("tmp")).is_empty());
+    let _ = std::fs::remove_dir_all(&store.dir);
+}
+
+#[tokio::test]
+async fn cors_preflight_and_responses_follow_the_bucket_rules() {
+    let store = start(|_| {}).await;
+    let host = store.address.to_string();
+    let preflight = |origin: &str, method: &str| {
+        format!(
+            "OPTIONS /b/photo.png HTTP/1.1\r\nhost: {host}\r\norigin: {origin}\r\naccess-control-request-method: {method}\r\n\
+             access-control-request-headers: content-type, x-amz-date\r\nconnection: close\r\n\r\n"
+        )
+    };
+    // Development default: any origin may upload, and ETag is readable.
+    let answer = raw(store.address, preflight("http://localhost:3000", "PUT").as_bytes()).await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let lower = answer.to_ascii_lowercase();
+    assert!(lower.contains("access-control-allow-origin: *"), "{answer}");
+    assert!(lower.contains("access-control-expose-headers: etag"), "{answer}");
+
+    // A bucket's own rules replace the default.
+    let client = S3Client::dev(store.address);
+    let rules = "<CORSConfiguration><CORSRule><AllowedOrigin>https://app.example.com</AllowedOrigin>\
+        <AllowedMethod>PUT</AllowedMethod><AllowedHeader>*</AllowedHeader><ExposeHeader>ETag</ExposeHeader>\
+        </CORSRule></CORSConfiguration>";
+    let put = client.send("PUT", "/b", "cors=", &[], RequestBody::Bytes(Bytes::from(rules))).await.expect("put cors");
+    assert_eq!(put.status, 200, "{}", put.text());
+    let answer = raw(store.address, preflight("https://app.example.com", "PUT").as_bytes()).await;
+    assert!(answer.to_ascii_lowercase().contains("access-control-allow-origin: https://app.example.com"), "{answer}");
+    for (origin, method) in [("https://evil.example.com", "PUT"), ("https://app.example.com", "DELETE")] {
+        let answer = raw(store.address, preflight(origin, method).as_bytes()).await;
+        assert!(
+            answer.starts_with("HTTP/1.1 403") && answer.contains("AccessForbidden"),
+            "{origin} {method}: {answer}"
+        );
+    }
+    // The response to the real request carries the CORS headers too.
+    let put = client
+        .send(
+            "PUT",
+            "/b/photo.png",
+            "",
+            &[("origin", "https://app.example.com")],
+            RequestBody::Bytes(Bytes::from_static(b"png")),
+        )
+        .await
+        .expect("put");
+    assert_eq!(put.header("access-control-allow-origin"), Some("https://app.example.com"));
+    assert!(put.header("access-control-expose-headers").is_some_and(|h| h.contains("ETag")));
+    let _ = std::fs::remove_dir_all(&store.dir);
+}
+
+#[tokio::test]
+async fn access_keys_are_limited_to_their_buckets_and_anonymous_requests_are_refused() {
+    let store = start(|config| {
+        config.access_keys.push(AccessKey {
+            id: "writer".into(),
+            secret: consign_sigv4::SecretKey::new("writer-secret"),
+            grants: vec![consign_store::BucketGrant { bucket: "b".into(), read: false, write: true }],
+        });
+    })
+    .await;
+    let writer = S3Client::new(store.address, "writer", "writer-secret", "us-east-1");
+    assert_eq!(writer.put("b", "k", Bytes::from_static(b"v")).await.expect("put").status, 200);
+    for (what, response) in [
+        ("read", writer.get("b", "k").await.expect("get")),
+        ("list", writer.send("GET", "/b", "list-type=2", &[], RequestBody::Bytes(Bytes::new())).await.expect("list")),
+        (
+            "create a bucket",
+            writer.send("PUT", "/other", "", &[], RequestBody::Bytes(Bytes::new())).await.expect("create"),
+        ),
+    ] {
+        assert!(response.status == 403 && response.text().contains("AccessDenied"), "{what}: {}", response.text());
+    }
+    let host = store.address.to_string();
+    let answer =
+        raw(store.address, format!("GET /b/k HTTP/1.1\r\nhost: {host}\r\nconnection: close\r\n\r\n").as_bytes()).await;
+    assert!(answer.starts_with("HTTP/1.1 403") && answer.contains("<Code>AccessDenied</Code>"), "{answer}");
     let _ = std::fs::remove_dir_all(&store.dir);
 }
