@@ -173,6 +173,10 @@ async fn request_rate_limit_answers_slow_down() {
     let _ = std::fs::remove_dir_all(&store.dir);
 }
 
+/// One changed element: what, the path, the headers, the body, and the
+/// S3 code expected.
+struct Tampered(&'static str, String, Vec<(String, String)>, Vec<u8>, &'static str);
+
 #[tokio::test]
 async fn tampered_header_signed_requests_are_refused_and_store_nothing() {
     let store = start(|_| {}).await;
@@ -208,46 +212,52 @@ async fn tampered_header_signed_requests_are_refused_and_store_nothing() {
         a.push(if last == '0' { '1' } else { '0' });
         a
     };
-    let cases: Vec<(&str, String, Vec<(String, String)>, Vec<u8>, &str)> = vec![
-        ("another path", "/b/elsewhere".into(), all.clone(), body.to_vec(), "SignatureDoesNotMatch"),
-        (
+    let cases: Vec<Tampered> = vec![
+        Tampered("another path", "/b/elsewhere".into(), all.clone(), body.to_vec(), "SignatureDoesNotMatch"),
+        Tampered(
             "a signed header",
             "/b/target".into(),
             replace("content-type", "text/html"),
             body.to_vec(),
             "SignatureDoesNotMatch",
         ),
-        ("user metadata", "/b/target".into(), replace("x-amz-meta-a", "2"), body.to_vec(), "SignatureDoesNotMatch"),
-        (
+        Tampered(
+            "user metadata",
+            "/b/target".into(),
+            replace("x-amz-meta-a", "2"),
+            body.to_vec(),
+            "SignatureDoesNotMatch",
+        ),
+        Tampered(
             "the date",
             "/b/target".into(),
             replace("x-amz-date", "20200101T000000Z"),
             body.to_vec(),
             "RequestTimeTooSkewed",
         ),
-        (
+        Tampered(
             "the signature",
             "/b/target".into(),
             replace("authorization", &flipped),
             body.to_vec(),
             "SignatureDoesNotMatch",
         ),
-        (
+        Tampered(
             "the scope's region",
             "/b/target".into(),
             replace("authorization", &authorization.replace("/us-east-1/", "/eu-west-1/")),
             body.to_vec(),
             "AuthorizationHeaderMalformed",
         ),
-        (
+        Tampered(
             "an unknown key",
             "/b/target".into(),
             replace("authorization", &authorization.replace(DEV_ACCESS_KEY, "nobody")),
             body.to_vec(),
             "InvalidAccessKeyId",
         ),
-        ("the body", "/b/target".into(), all.clone(), b"the fake body".to_vec(), "XAmzContentSHA256Mismatch"),
-        (
+        Tampered("the body", "/b/target".into(), all.clone(), b"the fake body".to_vec(), "XAmzContentSHA256Mismatch"),
+        Tampered(
             "an added unsigned x-amz header",
             "/b/target".into(),
             [all.clone(), vec![("x-amz-acl".into(), "public-read".into())]].concat(),
@@ -255,7 +265,7 @@ async fn tampered_header_signed_requests_are_refused_and_store_nothing() {
             "AccessDenied",
         ),
     ];
-    for (what, path, headers, body, code) in cases {
+    for Tampered(what, path, headers, body, code) in cases {
         let answer = raw(store.address, &send(&path, &headers, &body)).await;
         assert!(answer.contains(&format!("<Code>{code}</Code>")), "changing {what}: {answer}");
     }

@@ -15,10 +15,7 @@ use crate::Store;
 pub fn list_buckets(store: &Store, caller: &Caller<'_>) -> Result<Response, S3Error> {
     let mut xml = XmlWriter::new();
     xml.root("ListAllMyBucketsResult");
-    xml.open("Owner");
-    xml.element("ID", &caller.key.id);
-    xml.element("DisplayName", &caller.key.id);
-    xml.close("Owner");
+    xml.person("Owner", &caller.key.id);
     xml.open("Buckets");
     for bucket in store.storage().buckets() {
         if caller.key.can_read(bucket.name()) || caller.key.can_write(bucket.name()) {

@@ -9,8 +9,8 @@ use base64::engine::general_purpose::STANDARD;
 use super::auth::Caller;
 use super::error::S3Error;
 use super::request::{MAX_KEY_BYTES, S3Request};
-use super::xml::{XmlWriter, parse};
-use super::{writable_bucket, xml_response};
+use super::xml::XmlWriter;
+use super::{parse_xml_body, read_small_body, writable_bucket, xml_response};
 use crate::Store;
 use crate::body::checksum::{ChecksumAlgorithm, Checksummer, Md5};
 
@@ -54,17 +54,9 @@ pub async fn delete_objects(
     body: Body,
 ) -> Result<Response, S3Error> {
     let bucket = writable_bucket(store, request, caller)?;
-    let limit = store.config().limits.max_xml_body;
-    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| {
-        S3Error::new(
-            "MaxMessageLengthExceeded",
-            StatusCode::BAD_REQUEST,
-            format!("Your request was too big: the limit is {limit} bytes"),
-        )
-    })?;
+    let bytes = read_small_body(body, store.config().limits.max_xml_body).await?;
     check_integrity(request, &bytes)?;
-    let root = parse(&bytes)
-        .map_err(|reason| S3Error::malformed_xml(format!("The XML you provided was not well-formed: {reason}")))?;
+    let root = parse_xml_body(&bytes)?;
     if root.name != "Delete" {
         return Err(S3Error::malformed_xml(format!("the root element must be Delete, not {}", root.name)));
     }

@@ -199,10 +199,7 @@ pub fn list_objects(store: &Store, request: &S3Request, caller: &Caller<'_>) -> 
                 xml.element("Size", &summary.size.to_string());
                 xml.element("StorageClass", "STANDARD");
                 if !v2 || request.param("fetch-owner") == Some("true") {
-                    xml.open("Owner");
-                    xml.element("ID", &caller.key.id);
-                    xml.element("DisplayName", &caller.key.id);
-                    xml.close("Owner");
+                    xml.person("Owner", &caller.key.id);
                 }
                 xml.close("Contents");
             }

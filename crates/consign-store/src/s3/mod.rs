@@ -211,12 +211,12 @@ pub fn xml_response(status: StatusCode, body: String) -> Response {
     response
 }
 
-/// Reads a small XML request body, at most `limit` bytes.
+/// Reads a small request body (an XML document), at most `limit` bytes.
 ///
 /// # Errors
-/// `MaxMessageLengthExceeded`, `IncompleteBody`, `MalformedXML`.
-pub async fn read_xml_body(body: Body, limit: usize) -> Result<xml::Element, S3Error> {
-    let bytes = axum::body::to_bytes(body, limit).await.map_err(|e| {
+/// `MaxMessageLengthExceeded`, `IncompleteBody`.
+pub async fn read_small_body(body: Body, limit: usize) -> Result<bytes::Bytes, S3Error> {
+    axum::body::to_bytes(body, limit).await.map_err(|e| {
         if std::error::Error::source(&e).is_some_and(|s| s.is::<http_body_util::LengthLimitError>()) {
             S3Error::new(
                 "MaxMessageLengthExceeded",
@@ -226,12 +226,27 @@ pub async fn read_xml_body(body: Body, limit: usize) -> Result<xml::Element, S3E
         } else {
             S3Error::new("IncompleteBody", StatusCode::BAD_REQUEST, format!("the request body could not be read: {e}"))
         }
-    })?;
-    xml::parse(&bytes).map_err(|reason| {
+    })
+}
+
+/// Parses an XML request body.
+///
+/// # Errors
+/// `MalformedXML` saying what is wrong.
+pub fn parse_xml_body(bytes: &[u8]) -> Result<xml::Element, S3Error> {
+    xml::parse(bytes).map_err(|reason| {
         S3Error::malformed_xml(format!(
             "The XML you provided was not well-formed or did not validate against our published schema: {reason}"
         ))
     })
+}
+
+/// Reads and parses a small XML request body.
+///
+/// # Errors
+/// As [`read_small_body`] and [`parse_xml_body`].
+pub async fn read_xml_body(body: Body, limit: usize) -> Result<xml::Element, S3Error> {
+    parse_xml_body(&read_small_body(body, limit).await?)
 }
 
 /// `Last-Modified` and friends: an HTTP date.

@@ -172,12 +172,8 @@ pub fn list_parts(store: &Store, request: &S3Request, caller: &Caller<'_>) -> Re
         }
         xml.close("Part");
     }
-    for role in ["Initiator", "Owner"] {
-        xml.open(role);
-        xml.element("ID", &caller.key.id);
-        xml.element("DisplayName", &caller.key.id);
-        xml.close(role);
-    }
+    xml.person("Initiator", &caller.key.id);
+    xml.person("Owner", &caller.key.id);
     xml.element("StorageClass", "STANDARD");
     if let Some(algorithm) = upload.checksum_algorithm {
         xml.element("ChecksumAlgorithm", algorithm.name());
@@ -362,12 +358,8 @@ pub fn list_uploads(store: &Store, request: &S3Request, caller: &Caller<'_>) -> 
         xml.open("Upload");
         xml.element("Key", &upload.key);
         xml.element("UploadId", &upload.upload_id);
-        for role in ["Initiator", "Owner"] {
-            xml.open(role);
-            xml.element("ID", &caller.key.id);
-            xml.element("DisplayName", &caller.key.id);
-            xml.close(role);
-        }
+        xml.person("Initiator", &caller.key.id);
+        xml.person("Owner", &caller.key.id);
         xml.element("StorageClass", "STANDARD");
         xml.element("Initiated", &iso_date(upload.initiated_ms));
         xml.close("Upload");

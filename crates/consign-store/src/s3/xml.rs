@@ -54,6 +54,15 @@ impl XmlWriter {
         self.close(name);
     }
 
+    /// `<element><ID>id</ID><DisplayName>id</DisplayName></element>`: an
+    /// owner or initiator, named by access key.
+    pub fn person(&mut self, element: &str, id: &str) {
+        self.open(element);
+        self.element("ID", id);
+        self.element("DisplayName", id);
+        self.close(element);
+    }
+
     /// The document.
     pub fn finish(self) -> String {
         self.out
