@@ -116,6 +116,41 @@ pub(crate) fn decimal(value: u64, buf: &mut [u8; 20]) -> &str {
     std::str::from_utf8(&buf[at..]).unwrap_or_default()
 }
 
+/// Whether `raw`, read as percent-encoded text, is already in the form
+/// [`uri_encode_into`] gives its decoding: unreserved bytes (and `/` with
+/// [`Slash::Keep`]) as they are, every other byte as `%XX` with upper-case
+/// hex. Such text can be copied instead of decoded and encoded again.
+pub(crate) fn is_canonical_encoding(raw: &str, slash: Slash) -> bool {
+    let kept = kept(slash);
+    let bytes = raw.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let byte = bytes[i];
+        if kept[usize::from(byte)] {
+            i += 1;
+            continue;
+        }
+        let escaped = match (bytes.get(i + 1), bytes.get(i + 2)) {
+            (Some(&hi), Some(&lo)) if byte == b'%' => upper_hex_value(hi).zip(upper_hex_value(lo)),
+            _ => None,
+        };
+        // An escape of a byte that encoding keeps (`%41`) is not canonical.
+        match escaped {
+            Some((hi, lo)) if !kept[usize::from((hi << 4) | lo)] => i += 3,
+            _ => return false,
+        }
+    }
+    true
+}
+
+fn upper_hex_value(digit: u8) -> Option<u8> {
+    match digit {
+        b'0'..=b'9' => Some(digit - b'0'),
+        b'A'..=b'F' => Some(digit - b'A' + 10),
+        _ => None,
+    }
+}
+
 /// `input` encoded with AWS `UriEncode`.
 pub fn uri_encode(input: &str, slash: Slash) -> Cow<'_, str> {
     if input.bytes().all(|b| is_kept(b, slash)) {
@@ -169,7 +204,11 @@ pub fn query_decode(input: &str) -> Result<Cow<'_, [u8]>, BadPercentEncoding> {
 fn decode(input: &str, plus_is_space: bool) -> Result<Cow<'_, [u8]>, BadPercentEncoding> {
     let special = |b: &u8| *b == b'%' || (plus_is_space && *b == b'+');
     let bytes = input.as_bytes();
-    if !bytes.iter().any(special) {
+    // Most names and values hold no escape. A fold without early exit over
+    // the whole input compiles to SIMD compares, which beats stopping at
+    // the first escape for text this short.
+    let has_special = bytes.iter().fold(false, |found, &b| found | (b == b'%') | (plus_is_space & (b == b'+')));
+    if !has_special {
         return Ok(Cow::Borrowed(bytes));
     }
     let mut out = Vec::with_capacity(bytes.len());
@@ -226,5 +265,40 @@ mod tests {
         assert_eq!(percent_decode("a+b").unwrap().as_ref(), b"a+b");
         assert_eq!(query_decode("a+b%2B").unwrap().as_ref(), b"a b+");
         assert_eq!(query_decode("a+b%2B").unwrap().as_ref(), b"a b+");
+    }
+
+    #[test]
+    fn canonical_encoding_is_recognized_exactly() {
+        for (raw, slash) in [("a%20b%2F", Slash::Encode), ("a/b%24", Slash::Keep), ("", Slash::Encode)] {
+            assert!(is_canonical_encoding(raw, slash), "{raw:?}");
+        }
+        for (raw, slash) in [
+            ("a/b", Slash::Encode),
+            ("%2F", Slash::Keep),
+            ("%2f", Slash::Encode),
+            ("%41", Slash::Encode),
+            ("a+b", Slash::Encode),
+            ("%2", Slash::Encode),
+            ("é", Slash::Encode),
+        ] {
+            assert!(!is_canonical_encoding(raw, slash), "{raw:?}");
+        }
+        // Exhaustively for every byte: canonical exactly when encoding the
+        // decoding gives the text back.
+        for byte in 0..=255u8 {
+            for raw in [String::from(char::from(byte)), format!("%{byte:02X}"), format!("%{byte:02x}")] {
+                if !raw.is_ascii() {
+                    continue;
+                }
+                for slash in [Slash::Keep, Slash::Encode] {
+                    let reencoded = percent_decode(&raw).map(|d| {
+                        let mut out = String::new();
+                        uri_encode_into(&mut out, &d, slash);
+                        out
+                    });
+                    assert_eq!(is_canonical_encoding(&raw, slash), reencoded.as_deref() == Ok(raw.as_str()), "{raw:?}");
+                }
+            }
+        }
     }
 }

@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hasher};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use crate::credentials::SecretKey;
 use crate::crypto::{SigningKey, constant_time_eq};
@@ -27,7 +27,7 @@ struct Entry {
     id: String,
     date: String,
     secret: SecretKey,
-    key: SigningKey,
+    key: Arc<SigningKey>,
 }
 
 impl Default for SigningKeyCache {
@@ -68,18 +68,28 @@ impl SigningKeyCache {
     /// The signing key for `access_key_id` and `secret` within `scope`,
     /// derived on first use.
     pub fn get(&self, access_key_id: &str, secret: &SecretKey, scope: &CredentialScope<'_>) -> SigningKey {
+        SigningKey::clone(&self.get_shared(access_key_id, secret, scope))
+    }
+
+    /// [`Self::get`] without copying the key out of the cache.
+    pub(crate) fn get_shared(
+        &self,
+        access_key_id: &str,
+        secret: &SecretKey,
+        scope: &CredentialScope<'_>,
+    ) -> Arc<SigningKey> {
         let parts = cache_id_parts(access_key_id, scope);
         let hash = hash_parts(&parts);
         let mut entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(bucket) = entries.get_mut(&hash) {
             if let Some(entry) = bucket.iter().find(|e| same_id(&e.id, &parts)) {
                 if constant_time_eq(entry.secret.expose().as_bytes(), secret.expose().as_bytes()) {
-                    return entry.key.clone();
+                    return Arc::clone(&entry.key);
                 }
             }
             bucket.retain(|e| !same_id(&e.id, &parts));
         }
-        let key = SigningKey::derive(secret, scope);
+        let key = Arc::new(SigningKey::derive(secret, scope));
         if entries.values().map(Vec::len).sum::<usize>() >= self.capacity {
             // Keys of other days are the first to go; if that is not
             // enough, start afresh rather than track recency.
@@ -95,7 +105,7 @@ impl SigningKeyCache {
             id: parts.concat(),
             date: scope.date.to_owned(),
             secret: secret.clone(),
-            key: key.clone(),
+            key: Arc::clone(&key),
         });
         key
     }

@@ -22,7 +22,7 @@ impl fmt::Display for CredentialScope<'_> {
     }
 }
 
-impl CredentialScope<'_> {
+impl<'a> CredentialScope<'a> {
     /// Appends the scope to `out` without going through `fmt`.
     pub(crate) fn write_to(&self, out: &mut String) {
         for part in self.parts() {
@@ -31,7 +31,7 @@ impl CredentialScope<'_> {
     }
 
     /// The pieces that, concatenated, make the scope.
-    pub(crate) fn parts(&self) -> [&str; 7] {
+    pub(crate) fn parts(&self) -> [&'a str; 7] {
         [self.date, "/", self.region, "/", self.service, "/", TERMINATOR]
     }
 }

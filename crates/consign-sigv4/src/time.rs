@@ -125,7 +125,23 @@ impl AmzDate {
 
     /// This instant plus `seconds`.
     pub fn plus_seconds(&self, seconds: i64) -> Self {
-        Self::from_unix(self.unix.saturating_add(seconds))
+        let unix = self.unix_plus_seconds(seconds);
+        if unix.div_euclid(86_400) != self.unix.div_euclid(86_400) {
+            return Self::from_unix(unix);
+        }
+        // The same day: keep the date digits, write only the time of day
+        // (the calendar arithmetic of `from_unix` is its costly part).
+        let mut text = self.text;
+        let secs = u32::try_from(unix.rem_euclid(86_400)).unwrap_or(0);
+        put_digits(&mut text[9..11], secs / 3600);
+        put_digits(&mut text[11..13], secs % 3600 / 60);
+        put_digits(&mut text[13..15], secs % 60);
+        Self { unix, text }
+    }
+
+    /// `self.plus_seconds(seconds).unix()`, without formatting the text.
+    pub(crate) fn unix_plus_seconds(&self, seconds: i64) -> i64 {
+        self.unix.saturating_add(seconds).clamp(0, MAX_UNIX)
     }
 
     /// Extended ISO 8601 with milliseconds: `2015-12-30T12:00:00.000Z`.
@@ -238,6 +254,15 @@ mod tests {
             let unix = day * 86_400 + 86_399;
             let t = AmzDate::from_unix(unix);
             assert_eq!(AmzDate::parse(t.as_str()).unwrap().unix(), unix, "{t}");
+        }
+    }
+
+    #[test]
+    fn plus_seconds_matches_from_unix_within_and_across_days() {
+        let start = AmzDate::parse("20240229T235000Z").unwrap();
+        for seconds in [0, 1, 599, 600, 601, 86_400, 604_800, -1, -86_400, i64::MAX, i64::MIN] {
+            let moved = start.plus_seconds(seconds);
+            assert_eq!(moved, AmzDate::from_unix(start.unix().saturating_add(seconds)), "{seconds}");
         }
     }
 

@@ -69,7 +69,7 @@ impl<'a> CanonicalHeaders<'a> {
 
     /// Appends `name;name;…`.
     pub fn write_signed_names(&self, out: &mut String) {
-        for (i, (name, _)) in self.entries.iter().enumerate() {
+        for (i, name) in self.names().enumerate() {
             if i > 0 {
                 out.push(';');
             }

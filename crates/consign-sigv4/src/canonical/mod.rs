@@ -11,6 +11,7 @@ use std::ops::Range;
 
 pub use headers::CanonicalHeaders;
 pub use query::CanonicalQuery;
+pub(crate) use query::WireParam;
 pub use uri::{UriEncoding, push_object_path, push_wire_path};
 
 use crate::crypto::{Hex64, sha256_hex};
@@ -30,6 +31,23 @@ pub struct CanonicalRequest {
     uri: Range<usize>,
     query: Range<usize>,
     signed_headers: Range<usize>,
+}
+
+/// Appends lines four to six of a canonical request: the headers, the
+/// signed-header list and the payload hash. Returns where the list is.
+pub(crate) fn write_canonical_tail(
+    out: &mut String,
+    headers: &CanonicalHeaders<'_>,
+    payload_hash: &str,
+) -> Range<usize> {
+    headers.write_headers(out);
+    out.push('\n');
+    let names_start = out.len();
+    headers.write_signed_names(out);
+    let signed_headers = names_start..out.len();
+    out.push('\n');
+    out.push_str(payload_hash);
+    signed_headers
 }
 
 /// Writes a canonical request in order: method, URI, then the rest.
@@ -56,24 +74,29 @@ impl CanonicalRequestBuilder {
 
     /// Adds the query, headers, signed-headers list and payload hash.
     pub fn finish(
-        mut self,
+        self,
         query: &mut CanonicalQuery,
+        headers: &CanonicalHeaders<'_>,
+        payload_hash: &str,
+    ) -> CanonicalRequest {
+        self.finish_with(|text| query.write_sorted(text), headers, payload_hash)
+    }
+
+    /// Like [`Self::finish`], with the canonical query written by
+    /// `write_query`.
+    pub(crate) fn finish_with(
+        mut self,
+        write_query: impl FnOnce(&mut String),
         headers: &CanonicalHeaders<'_>,
         payload_hash: &str,
     ) -> CanonicalRequest {
         let uri = self.uri_start..self.text.len();
         self.text.push('\n');
         let query_start = self.text.len();
-        query.write_sorted(&mut self.text);
+        write_query(&mut self.text);
         let query = query_start..self.text.len();
         self.text.push('\n');
-        headers.write_headers(&mut self.text);
-        self.text.push('\n');
-        let names_start = self.text.len();
-        headers.write_signed_names(&mut self.text);
-        let signed_headers = names_start..self.text.len();
-        self.text.push('\n');
-        self.text.push_str(payload_hash);
+        let signed_headers = write_canonical_tail(&mut self.text, headers, payload_hash);
         CanonicalRequest { text: self.text, uri, query, signed_headers }
     }
 }
@@ -102,7 +125,13 @@ impl CanonicalRequest {
 
     /// The string to sign for this request at `time` within `scope`.
     pub fn string_to_sign(&self, time: &AmzDate, scope: &CredentialScope<'_>) -> StringToSign {
-        StringToSign::new(ALGORITHM, time, scope, &sha256_hex(self.text.as_bytes()))
+        StringToSign::new(ALGORITHM, time, scope, &self.hash())
+    }
+
+    /// Lower-case hex SHA-256 of the text: the last line of the string to
+    /// sign.
+    pub(crate) fn hash(&self) -> Hex64 {
+        sha256_hex(self.text.as_bytes())
     }
 }
 
@@ -122,6 +151,31 @@ impl fmt::Debug for CanonicalRequest {
 #[derive(Clone, PartialEq, Eq)]
 pub struct StringToSign {
     text: String,
+}
+
+/// The pieces of the string to sign, in order, for the HMAC to take
+/// without joining them into a [`StringToSign`].
+pub(crate) fn string_to_sign_parts<'a>(
+    time: &'a AmzDate,
+    scope: &CredentialScope<'a>,
+    hash: &'a Hex64,
+) -> [&'a str; 13] {
+    let [date, slash1, region, slash2, service, slash3, terminator] = scope.parts();
+    [
+        ALGORITHM,
+        "\n",
+        time.as_str(),
+        "\n",
+        date,
+        slash1,
+        region,
+        slash2,
+        service,
+        slash3,
+        terminator,
+        "\n",
+        hash.as_str(),
+    ]
 }
 
 impl StringToSign {

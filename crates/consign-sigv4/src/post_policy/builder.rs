@@ -190,7 +190,7 @@ impl Signer {
         json.push_str("]}");
 
         let encoded = STANDARD.encode(json.as_bytes());
-        let signature = self.signing_key(&time).sign(encoded.as_bytes());
+        let signature = self.sign_with_day_key(&time, encoded.as_bytes());
 
         fields.push(("policy".to_owned(), encoded));
         fields.push(("x-amz-signature".to_owned(), signature.as_str().to_owned()));

@@ -6,7 +6,7 @@ mod header;
 mod object;
 mod presign;
 
-use std::sync::Mutex;
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, SystemTime};
 
 pub use endpoint::{Addressing, Endpoint};
@@ -14,7 +14,7 @@ pub use header::HeaderSignature;
 pub use object::{ObjectRequest, PresignedRequest};
 pub use presign::QuerySignature;
 
-use crate::canonical::{CanonicalRequest, StringToSign, UriEncoding};
+use crate::canonical::{ALGORITHM, CanonicalRequest, StringToSign, UriEncoding};
 use crate::credentials::Credentials;
 use crate::crypto::{Hex64, SigningKey};
 use crate::error::SignError;
@@ -97,8 +97,38 @@ pub struct Signer {
     region: String,
     service: String,
     settings: SigningSettings,
-    /// The key of the most recent date used.
-    key: Mutex<Option<(String, SigningKey)>>,
+    /// The key and scope texts of the most recent date used.
+    day: RwLock<Option<Arc<DayState>>>,
+}
+
+/// What a signer keeps for one date: everything that changes only daily.
+struct DayState {
+    /// `YYYYMMDD`.
+    date: String,
+    key: SigningKey,
+    /// `\ndate/region/service/aws4_request\n`: the scope line of a string to
+    /// sign with the line breaks around it, so signing feeds it in one piece.
+    scope_line: String,
+    /// `AKID/date/region/service/aws4_request`, percent-encoded as the value
+    /// of `X-Amz-Credential`.
+    encoded_credential: String,
+}
+
+impl DayState {
+    fn new(signer: &Signer, time: &AmzDate) -> Self {
+        let scope = signer.scope(time);
+        let mut encoded_credential = String::with_capacity(96);
+        let credential_parts = [signer.credentials.access_key_id(), "/"].into_iter().chain(scope.parts());
+        for part in credential_parts {
+            crate::encoding::uri_encode_str_into(&mut encoded_credential, part, crate::encoding::Slash::Encode);
+        }
+        Self {
+            date: time.date_stamp().to_owned(),
+            key: SigningKey::derive(signer.credentials.secret(), &scope),
+            scope_line: format!("\n{scope}\n"),
+            encoded_credential,
+        }
+    }
 }
 
 impl std::fmt::Debug for Signer {
@@ -118,7 +148,7 @@ impl Signer {
     pub fn new(credentials: Credentials, region: impl Into<String>, service: impl Into<String>) -> Self {
         let service = service.into();
         let settings = if service == "s3" { SigningSettings::s3() } else { SigningSettings::generic() };
-        Self { credentials, region: region.into(), service, settings, key: Mutex::new(None) }
+        Self { credentials, region: region.into(), service, settings, day: RwLock::new(None) }
     }
 
     /// A signer for S3 in `region`.
@@ -159,21 +189,39 @@ impl Signer {
 
     /// The signing key for the date of `time`, derived at most once a day.
     pub fn signing_key(&self, time: &AmzDate) -> SigningKey {
-        let mut cached = self.key.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some((date, key)) = cached.as_ref() {
-            if date == time.date_stamp() {
-                return key.clone();
-            }
+        self.day(time).key.clone()
+    }
+
+    /// The state of the date of `time`, built at most once a day. Readers
+    /// share a read lock and take an `Arc`, so concurrent signers neither
+    /// wait on each other nor copy the key.
+    fn day(&self, time: &AmzDate) -> Arc<DayState> {
+        let cached = self.day.read().unwrap_or_else(PoisonError::into_inner);
+        if let Some(day) = cached.as_ref().filter(|d| d.date == time.date_stamp()) {
+            return Arc::clone(day);
         }
-        let key = SigningKey::derive(self.credentials.secret(), &self.scope(time));
-        *cached = Some((time.date_stamp().to_owned(), key.clone()));
-        key
+        drop(cached);
+        let day = Arc::new(DayState::new(self, time));
+        *self.day.write().unwrap_or_else(PoisonError::into_inner) = Some(Arc::clone(&day));
+        day
+    }
+
+    /// HMAC-SHA256 of `message` under the key of the date of `time`,
+    /// without copying the key out of the cache.
+    pub(crate) fn sign_with_day_key(&self, time: &AmzDate, message: &[u8]) -> Hex64 {
+        self.day(time).key.sign(message)
+    }
+
+    /// Signs the string to sign of a canonical request that hashes to
+    /// `hash`, streaming its lines into the HMAC instead of joining them.
+    fn sign_hash(day: &DayState, time: &AmzDate, hash: &Hex64) -> Hex64 {
+        day.key.sign_parts(&[ALGORITHM, "\n", time.as_str(), &day.scope_line, hash.as_str()])
     }
 
     /// Hashes `canonical` into the string to sign and signs it.
     fn sign_canonical(&self, canonical: &CanonicalRequest, time: &AmzDate) -> (StringToSign, Hex64) {
         let string_to_sign = canonical.string_to_sign(time, &self.scope(time));
-        let signature = self.signing_key(time).sign(string_to_sign.as_str().as_bytes());
+        let signature = self.day(time).key.sign(string_to_sign.as_str().as_bytes());
         (string_to_sign, signature)
     }
 
@@ -194,8 +242,22 @@ fn expires_seconds(expires_in: Duration) -> Result<u64, SignError> {
     Ok(seconds)
 }
 
+/// The bytes of an HTTP token (RFC 9110 `tchar`).
+const TOKEN_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric()
+            || matches!(c, b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+')
+            || matches!(c, b'-' | b'.' | b'^' | b'_' | b'`' | b'|' | b'~');
+        b += 1;
+    }
+    table
+};
+
 fn is_token(name: &str) -> bool {
-    !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+    !name.is_empty() && name.bytes().all(|b| TOKEN_BYTES[usize::from(b)])
 }
 
 /// Refuses header names that are not HTTP tokens and values that could

@@ -3,11 +3,12 @@
 
 use std::time::{Duration, SystemTime};
 
-use super::presign::PresignInput;
+use super::presign::{PresignParams, Validity};
 use super::{Endpoint, Signer, check_header};
-use crate::canonical::{CanonicalHeaders, CanonicalQuery, push_object_path};
+use crate::canonical::{CanonicalHeaders, CanonicalQuery, push_object_path, write_canonical_tail};
+use crate::crypto::PayloadHasher;
 use crate::error::SignError;
-use crate::request::Payload;
+use crate::request::UNSIGNED_PAYLOAD;
 use crate::time::AmzDate;
 
 /// One S3 object operation to presign.
@@ -91,6 +92,9 @@ pub struct PresignedRequest {
 impl Signer {
     /// Presigns one object operation against `endpoint`.
     ///
+    /// The URL is written once: its path and query are the canonical URI
+    /// and query, so the canonical request is hashed from slices of the URL.
+    ///
     /// # Errors
     /// [`SignError::ExpiresOutOfRange`] outside 1 s ..= 7 days, and
     /// [`SignError::InvalidHeader`] for a header that cannot be sent.
@@ -107,40 +111,47 @@ impl Signer {
         let host = endpoint.host_for(request.bucket);
         let mut headers = CanonicalHeaders::new(request.headers.iter().copied());
         headers.insert("host", &host);
-        let mut query = CanonicalQuery::with_capacity(request.query.len() + 6, 256);
+        let mut query = CanonicalQuery::with_capacity(request.query.len(), 0);
         for (name, value) in &request.query {
             query.push(name, value);
         }
-        let bucket_in_path = endpoint.bucket_in_path(request.bucket);
-        let key = request.key;
-        let signed = self.presign_parts(PresignInput {
-            method: request.method,
-            write_uri: &|out| {
-                push_object_path(out, bucket_in_path, key);
-                Ok(())
-            },
-            query,
-            headers,
-            payload: Payload::Unsigned,
-            expires_in,
-            now,
-        })?;
+        let validity = Validity::check(expires_in, &headers, now)?;
+        let day = self.day(&validity.time);
+        let mut expires_buf = [0u8; 20];
+        let params = PresignParams::new(self, &day, &validity, &mut expires_buf, &headers);
 
-        let uri = signed.canonical_request.canonical_uri();
-        let mut url =
-            String::with_capacity(endpoint.scheme().len() + 3 + host.len() + uri.len() + 1 + signed.query.len());
-        url.push_str(endpoint.scheme());
+        let scheme = endpoint.scheme();
+        let mut url = String::with_capacity(scheme.len() + host.len() + 3 * request.key.len() + 512);
+        url.push_str(scheme);
         url.push_str("://");
         url.push_str(&host);
-        url.push_str(uri);
+        let uri_start = url.len();
+        push_object_path(&mut url, endpoint.bucket_in_path(request.bucket), request.key);
+        let uri = uri_start..url.len();
         url.push('?');
-        url.push_str(&signed.query);
+        let query_start = url.len();
+        params.write_query(&mut query, &mut url);
+        let query_end = url.len();
+
+        // Lines four to six of the canonical request follow the query for a
+        // moment, so the whole request hashes from five slices; they are cut
+        // off again before the signature goes on.
+        url.push('\n');
+        write_canonical_tail(&mut url, &headers, UNSIGNED_PAYLOAD);
+        let mut hasher = PayloadHasher::new();
+        for part in [request.method, "\n", &url[uri], "\n", &url[query_start..]] {
+            hasher.update(part.as_bytes());
+        }
+        url.truncate(query_end);
+        let signature = Self::sign_hash(&day, &validity.time, &hasher.finish_hex());
+        self.finish_url_query(&mut url, &signature);
+
         let headers = request
             .headers
             .iter()
             .filter(|(n, _)| !n.eq_ignore_ascii_case("host"))
             .map(|(n, v)| (n.to_ascii_lowercase(), (*v).to_owned()))
             .collect();
-        Ok(PresignedRequest { method: request.method.to_owned(), url, headers, expires_at: signed.expires_at })
+        Ok(PresignedRequest { method: request.method.to_owned(), url, headers, expires_at: validity.expires_at() })
     }
 }

@@ -4,12 +4,13 @@
 
 use std::time::{Duration, SystemTime};
 
-use super::{SessionTokenPlacement, Signer, check_header, expires_seconds, now_as_amz};
+use super::{DayState, SessionTokenPlacement, Signer, check_header, expires_seconds, now_as_amz};
 use crate::canonical::{
     ALGORITHM, CanonicalHeaders, CanonicalQuery, CanonicalRequest, CanonicalRequestBuilder, StringToSign,
     push_wire_path,
 };
 use crate::crypto::Hex64;
+use crate::encoding::{Slash, decimal, uri_encode_str_into};
 use crate::error::SignError;
 use crate::request::{HttpRequest, Payload};
 use crate::time::AmzDate;
@@ -32,18 +33,120 @@ pub struct QuerySignature {
     pub expires_at: AmzDate,
 }
 
-/// The parts of a request that a presigned canonical request is built from.
-pub(super) struct PresignInput<'a, 'h> {
-    pub method: &'a str,
-    /// Writes the canonical URI.
-    pub write_uri: &'a dyn Fn(&mut String) -> Result<(), SignError>,
-    /// The request's own query parameters, already canonical-encoded.
-    pub query: CanonicalQuery,
-    /// The headers to sign, `host` among them.
-    pub headers: CanonicalHeaders<'h>,
-    pub payload: Payload<'a>,
-    pub expires_in: Duration,
-    pub now: SystemTime,
+/// The time and lifetime of a presigned request, once checked.
+pub(super) struct Validity {
+    /// `X-Amz-Date`.
+    pub time: AmzDate,
+    /// `X-Amz-Expires`, seconds.
+    pub expires: u64,
+}
+
+impl Validity {
+    /// Checks the lifetime (1 s to 7 days) and that `host` is signed.
+    pub fn check(expires_in: Duration, headers: &CanonicalHeaders<'_>, now: SystemTime) -> Result<Self, SignError> {
+        let expires = expires_seconds(expires_in)?;
+        if !headers.contains("host") {
+            return Err(SignError::MissingHost);
+        }
+        Ok(Self { time: now_as_amz(now), expires })
+    }
+
+    /// The first instant at which the URL is refused.
+    pub fn expires_at(&self) -> AmzDate {
+        self.time.plus_seconds(i64::try_from(self.expires).unwrap_or(i64::MAX))
+    }
+}
+
+/// The signed `X-Amz-*` parameters of a presigned URL (all but the
+/// signature), ready to be written into a canonical query.
+pub(super) struct PresignParams<'a> {
+    /// `X-Amz-Credential`, already encoded.
+    credential: &'a str,
+    date: &'a str,
+    expires: &'a str,
+    /// `X-Amz-Security-Token` (decoded) when it is signed.
+    token: Option<&'a str>,
+    headers: &'a CanonicalHeaders<'a>,
+}
+
+impl<'a> PresignParams<'a> {
+    pub fn new(
+        signer: &'a Signer,
+        day: &'a DayState,
+        validity: &'a Validity,
+        expires_buf: &'a mut [u8; 20],
+        headers: &'a CanonicalHeaders<'a>,
+    ) -> Self {
+        let token = match signer.settings.session_token {
+            SessionTokenPlacement::Signed => signer.credentials.session_token(),
+            SessionTokenPlacement::AddedAfterSigning => None,
+        };
+        Self {
+            credential: &day.encoded_credential,
+            date: validity.time.as_str(),
+            expires: decimal(validity.expires, expires_buf),
+            token,
+            headers,
+        }
+    }
+
+    /// Writes the canonical query: `own` (the request's own parameters)
+    /// and these, sorted.
+    pub fn write_query(&self, own: &mut CanonicalQuery, out: &mut String) {
+        if own.is_empty() {
+            self.write_in_order(out);
+        } else {
+            self.push_into(own);
+            own.write_sorted(out);
+        }
+    }
+
+    /// Writes these parameters alone. Their names are listed here in
+    /// sorted order, so this is their canonical query, without sorting.
+    fn write_in_order(&self, out: &mut String) {
+        for part in [
+            "X-Amz-Algorithm=",
+            ALGORITHM,
+            "&X-Amz-Credential=",
+            self.credential,
+            "&X-Amz-Date=",
+            self.date,
+            "&X-Amz-Expires=",
+            self.expires,
+        ] {
+            out.push_str(part);
+        }
+        if let Some(token) = self.token {
+            out.push_str("&X-Amz-Security-Token=");
+            uri_encode_str_into(out, token, Slash::Encode);
+        }
+        out.push_str("&X-Amz-SignedHeaders=");
+        self.write_signed_headers(out);
+    }
+
+    /// Adds these parameters to `query`, to be sorted among its own.
+    fn push_into(&self, query: &mut CanonicalQuery) {
+        query.push_unreserved("X-Amz-Algorithm", ALGORITHM);
+        query.push_encoded("X-Amz-Credential", self.credential);
+        query.push_unreserved("X-Amz-Date", self.date);
+        query.push_unreserved("X-Amz-Expires", self.expires);
+        if let Some(token) = self.token {
+            query.push("X-Amz-Security-Token", token);
+        }
+        let mut names = String::with_capacity(64);
+        self.write_signed_headers(&mut names);
+        query.push_encoded("X-Amz-SignedHeaders", &names);
+    }
+
+    /// The signed header names, `;`-separated and encoded.
+    fn write_signed_headers(&self, out: &mut String) {
+        for (i, name) in self.headers.names().enumerate() {
+            if i > 0 {
+                out.push_str("%3B");
+            }
+            uri_encode_str_into(out, name, Slash::Encode);
+        }
+    }
 }
 
 impl Signer {
@@ -65,63 +168,38 @@ impl Signer {
         for (name, value) in request.headers {
             check_header(name, value)?;
         }
-        let encoding = self.settings.uri_encoding;
-        let path = request.path;
-        self.presign_parts(PresignInput {
-            method: request.method,
-            write_uri: &|out| Ok(push_wire_path(out, path, encoding)?),
-            query: CanonicalQuery::from_wire(request.query, |_| false)?,
-            headers: CanonicalHeaders::new(request.headers.iter().copied()),
-            payload,
-            expires_in,
-            now,
-        })
-    }
-
-    pub(super) fn presign_parts(&self, input: PresignInput<'_, '_>) -> Result<QuerySignature, SignError> {
-        let PresignInput { method, write_uri, mut query, headers, payload, expires_in, now } = input;
-        let expires = expires_seconds(expires_in)?;
-        if !headers.contains("host") {
-            return Err(SignError::MissingHost);
-        }
-        let time = now_as_amz(now);
-
+        let mut query = CanonicalQuery::from_wire(request.query, |_| false)?;
+        let headers = CanonicalHeaders::new(request.headers.iter().copied());
+        let validity = Validity::check(expires_in, &headers, now)?;
+        let time = validity.time;
+        let day = self.day(&time);
         let mut expires_buf = [0u8; 20];
-        let expires_text = crate::encoding::decimal(expires, &mut expires_buf);
-        // The algorithm, date and expiry are unreserved text; the
-        // credential and header names are encoded straight into the query.
-        query.push_unreserved("X-Amz-Algorithm", ALGORITHM);
-        let scope = self.scope(&time);
-        let access_key_id = self.credentials.access_key_id();
-        query.push_parts("X-Amz-Credential", [access_key_id, "/"].into_iter().chain(scope.parts()));
-        query.push_unreserved("X-Amz-Date", time.as_str());
-        query.push_unreserved("X-Amz-Expires", expires_text);
-        if let (Some(token), SessionTokenPlacement::Signed) =
-            (self.credentials.session_token(), self.settings.session_token)
-        {
-            query.push("X-Amz-Security-Token", token);
-        }
-        let separated_names = headers.names().enumerate().flat_map(|(i, name)| [if i == 0 { "" } else { ";" }, name]);
-        query.push_parts("X-Amz-SignedHeaders", separated_names);
+        let params = PresignParams::new(self, &day, &validity, &mut expires_buf, &headers);
 
-        let mut builder = CanonicalRequestBuilder::new(method, 512);
-        write_uri(builder.uri())?;
+        let mut builder = CanonicalRequestBuilder::new(request.method, 512);
+        push_wire_path(builder.uri(), request.path, self.settings.uri_encoding)?;
         let payload_line = payload.line();
-        let canonical_request = builder.finish(&mut query, &headers, &payload_line);
+        let canonical_request = builder.finish_with(|out| params.write_query(&mut query, out), &headers, &payload_line);
         let (string_to_sign, signature) = self.sign_canonical(&canonical_request, &time);
 
         let canonical_query = canonical_request.canonical_query();
         let mut url_query = String::with_capacity(canonical_query.len() + 96);
         url_query.push_str(canonical_query);
+        self.finish_url_query(&mut url_query, &signature);
+        let expires_at = validity.expires_at();
+        Ok(QuerySignature { query: url_query, canonical_request, string_to_sign, signature, time, expires_at })
+    }
+
+    /// Appends what follows the signed query in the URL: the session token
+    /// when it is added after signing, then `X-Amz-Signature`.
+    pub(super) fn finish_url_query(&self, url: &mut String, signature: &Hex64) {
         if let (Some(token), SessionTokenPlacement::AddedAfterSigning) =
             (self.credentials.session_token(), self.settings.session_token)
         {
-            url_query.push_str("&X-Amz-Security-Token=");
-            crate::encoding::uri_encode_str_into(&mut url_query, token, crate::encoding::Slash::Encode);
+            url.push_str("&X-Amz-Security-Token=");
+            uri_encode_str_into(url, token, Slash::Encode);
         }
-        url_query.push_str("&X-Amz-Signature=");
-        url_query.push_str(signature.as_str());
-        let expires_at = time.plus_seconds(i64::try_from(expires).unwrap_or(i64::MAX));
-        Ok(QuerySignature { query: url_query, canonical_request, string_to_sign, signature, time, expires_at })
+        url.push_str("&X-Amz-Signature=");
+        url.push_str(signature.as_str());
     }
 }

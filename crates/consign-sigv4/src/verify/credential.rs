@@ -25,8 +25,10 @@ impl Credential {
     /// non-empty parts, or [`VerifyError::ScopeMismatch`] when the last
     /// is not `aws4_request`.
     pub fn parse(value: &str, location: AuthLocation) -> Result<Self, VerifyError> {
-        let parts: Vec<&str> = value.split('/').collect();
-        let [access_key_id, date, region, service, terminator] = parts.as_slice() else {
+        let mut parts = value.split('/');
+        let (Some(access_key_id), Some(date), Some(region), Some(service), Some(terminator), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
+        else {
             return Err(VerifyError::malformed(
                 location,
                 format!(
@@ -41,7 +43,7 @@ impl Credential {
                 format!("the credential {:?} has an empty part", truncate(value)),
             ));
         }
-        if *terminator != TERMINATOR {
+        if terminator != TERMINATOR {
             return Err(VerifyError::ScopeMismatch {
                 location,
                 element: "terminator",
@@ -50,10 +52,10 @@ impl Credential {
             });
         }
         Ok(Self {
-            access_key_id: (*access_key_id).to_owned(),
-            date: (*date).to_owned(),
-            region: (*region).to_owned(),
-            service: (*service).to_owned(),
+            access_key_id: access_key_id.to_owned(),
+            date: date.to_owned(),
+            region: region.to_owned(),
+            service: service.to_owned(),
         })
     }
 

@@ -10,6 +10,7 @@ mod credential;
 mod post;
 mod presigned;
 
+use std::borrow::Cow;
 use std::time::SystemTime;
 
 pub use authorization::AuthorizationHeader;
@@ -17,11 +18,13 @@ pub use credential::Credential;
 pub use post::PostAuth;
 pub use presigned::PresignedQuery;
 
-use crate::canonical::{CanonicalHeaders, CanonicalQuery, CanonicalRequestBuilder, UriEncoding, push_wire_path};
+use crate::canonical::{
+    ALGORITHM, CanonicalHeaders, CanonicalQuery, CanonicalRequestBuilder, StringToSign, UriEncoding, WireParam,
+    push_wire_path, string_to_sign_parts,
+};
 use crate::chunked::{StreamingContext, StreamingMode};
 use crate::credentials::SecretKey;
-use crate::crypto::{Hex64, constant_time_eq, sha256_hex};
-use crate::encoding::query_decode;
+use crate::crypto::{Hex64, SigningKey, constant_time_eq, sha256_hex};
 use crate::error::{AuthLocation, VerifyError};
 use crate::key_cache::SigningKeyCache;
 use crate::request::{
@@ -140,18 +143,19 @@ impl Verifier {
     /// [`VerifyError::SignatureVersion2`], [`VerifyError::MultipleAuthMechanisms`],
     /// or a parse error naming the element at fault.
     pub fn authenticate(&self, request: &HttpRequest<'_>) -> Result<Authentication, VerifyError> {
+        // Split once; the presigned parameters are read from the same list.
+        let params: Vec<WireParam<'_>> = WireParam::split(request.query).collect();
         let mut presigned = false;
-        for param in request.query.split('&').filter(|p| !p.is_empty()) {
-            let name = param.split_once('=').map_or(param, |(n, _)| n);
-            let name = query_decode(name).unwrap_or_default();
-            if name.as_ref() == b"AWSAccessKeyId" || name.as_ref() == b"Signature" {
+        for param in &params {
+            let name = param.name().unwrap_or_default();
+            if name == b"AWSAccessKeyId" || name == b"Signature" {
                 return Err(VerifyError::SignatureVersion2 { location: AuthLocation::Query });
             }
-            presigned |= presigned::MARKERS.iter().any(|m| m.as_bytes() == name.as_ref());
+            presigned |= presigned::MARKERS.iter().any(|m| m.as_bytes() == name);
         }
         match (presigned, request.header("authorization")) {
             (true, Some(_)) => Err(VerifyError::MultipleAuthMechanisms),
-            (true, None) => Ok(Authentication::Presigned(PresignedQuery::parse(request.query)?)),
+            (true, None) => Ok(Authentication::Presigned(PresignedQuery::from_params(&params)?)),
             (false, Some(value)) => Ok(Authentication::Header(AuthorizationHeader::parse(value)?)),
             (false, None) => Ok(Authentication::Anonymous),
         }
@@ -227,8 +231,10 @@ impl Verifier {
         credential.check_scope(time.date_stamp(), &self.region, &self.service, location)?;
         check_signature_format(signature, location)?;
         let headers = signed_header_values(request, signed_headers)?;
+        // Split the query once, for the agreement check and the canonical query.
+        let params: Vec<WireParam<'_>> = WireParam::split(request.query).collect();
         if location == AuthLocation::Query {
-            check_query_header_agreement(request)?;
+            check_query_header_agreement(request, &params)?;
         }
 
         let content_sha256 = request.header("x-amz-content-sha256").map(str::trim);
@@ -245,20 +251,21 @@ impl Verifier {
         let mut builder = CanonicalRequestBuilder::new(request.method, 512);
         push_wire_path(builder.uri(), request.path, self.uri_encoding)
             .map_err(|e| VerifyError::malformed(location, format!("the path: {e}")))?;
-        let mut query = CanonicalQuery::from_wire(request.query, |name| {
-            location == AuthLocation::Query && name == b"X-Amz-Signature"
-        })
-        .map_err(|e| VerifyError::malformed(location, format!("the query: {e}")))?;
+        let skip_signature = |name: &[u8]| location == AuthLocation::Query && name == b"X-Amz-Signature";
+        let mut query = CanonicalQuery::from_wire_params(&params, request.query.len(), skip_signature)
+            .map_err(|e| VerifyError::malformed(location, format!("the query: {e}")))?;
         let canonical_request = builder.finish(&mut query, &headers, &payload_line);
         let scope = credential.scope();
-        let string_to_sign = canonical_request.string_to_sign(&time, &scope);
-        let key = self.keys.get(&credential.access_key_id, secret, &scope);
-        let expected = key.sign(string_to_sign.as_str().as_bytes());
+        let hash = canonical_request.hash();
+        let key = self.keys.get_shared(&credential.access_key_id, secret, &scope);
+        // The string to sign goes into the HMAC in pieces; its text is only
+        // needed to explain a mismatch.
+        let expected = key.sign_parts(&string_to_sign_parts(&time, &scope, &hash));
         if !constant_time_eq(expected.as_str().as_bytes(), signature.as_bytes()) {
             return Err(VerifyError::SignatureDoesNotMatch {
                 access_key_id: credential.access_key_id.clone(),
                 canonical_request: canonical_request.to_string(),
-                string_to_sign: string_to_sign.to_string(),
+                string_to_sign: StringToSign::new(ALGORITHM, &time, &scope, &hash).to_string(),
                 signature_provided: signature.clone(),
             });
         }
@@ -271,6 +278,7 @@ impl Verifier {
                     STREAMING_SIGNED_TRAILER => StreamingMode::SignedWithTrailer,
                     _ => StreamingMode::UnsignedWithTrailer,
                 };
+                let key = SigningKey::clone(&key);
                 PayloadCheck::Streaming(Box::new(StreamingContext::new(mode, key, time, &scope, expected)))
             }
             hash => PayloadCheck::Sha256(hash.to_owned()),
@@ -309,9 +317,10 @@ impl Verifier {
         if query.date.unix() - now.unix() > i64::from(self.max_skew_seconds) {
             return Err(VerifyError::NotYetValid { valid_from: query.date, now });
         }
-        let expired_at = query.date.plus_seconds(i64::try_from(query.expires).unwrap_or(i64::MAX));
-        if now >= expired_at {
-            return Err(VerifyError::Expired { expired_at, now });
+        let lifetime = i64::try_from(query.expires).unwrap_or(i64::MAX);
+        // Compare seconds; the formatted instant is only needed for the error.
+        if now.unix() >= query.date.unix_plus_seconds(lifetime) {
+            return Err(VerifyError::Expired { expired_at: query.date.plus_seconds(lifetime), now });
         }
         Ok(())
     }
@@ -366,10 +375,10 @@ fn signed_header_values<'r>(request: &HttpRequest<'r>, signed: &[String]) -> Res
 
 /// A presigned URL's `X-Amz-*` parameters and the request's headers must
 /// not say different things.
-fn check_query_header_agreement(request: &HttpRequest<'_>) -> Result<(), VerifyError> {
-    for param in request.query.split('&').filter(|p| !p.is_empty()) {
-        let (name, value) = param.split_once('=').unwrap_or((param, ""));
-        let (Ok(name), Ok(value)) = (query_decode(name), query_decode(value)) else {
+fn check_query_header_agreement(request: &HttpRequest<'_>, params: &[WireParam<'_>]) -> Result<(), VerifyError> {
+    for param in params {
+        // Parameters that do not decode are reported by the canonical query.
+        let Ok(name) = param.name() else {
             continue;
         };
         if name.len() <= 6
@@ -378,11 +387,20 @@ fn check_query_header_agreement(request: &HttpRequest<'_>) -> Result<(), VerifyE
         {
             continue;
         }
-        let name = String::from_utf8_lossy(&name);
-        for header_value in request.header_values(&name) {
-            if header_value.trim().as_bytes() != value.as_ref() {
-                return Err(VerifyError::ConflictingValue { name: truncate(&name) });
-            }
+        let name = match std::str::from_utf8(name) {
+            Ok(name) => Cow::Borrowed(name),
+            Err(_) => String::from_utf8_lossy(name),
+        };
+        let mut sent = request.header_values(&name).peekable();
+        // Decode the value only when there is a header to compare it with.
+        if sent.peek().is_none() {
+            continue;
+        }
+        let Ok(value) = param.value() else {
+            continue;
+        };
+        if sent.any(|header_value| header_value.trim().as_bytes() != value.as_ref()) {
+            return Err(VerifyError::ConflictingValue { name: truncate(&name) });
         }
     }
     Ok(())

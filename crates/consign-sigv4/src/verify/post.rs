@@ -84,7 +84,8 @@ impl Verifier {
         auth.credential.check_scope(auth.date.date_stamp(), &self.region, &self.service, location)?;
         check_signature_format(&auth.signature, location)?;
         let scope = auth.credential.scope();
-        let expected = self.keys.get(&auth.credential.access_key_id, secret, &scope).sign(auth.policy.as_bytes());
+        let expected =
+            self.keys.get_shared(&auth.credential.access_key_id, secret, &scope).sign(auth.policy.as_bytes());
         if !constant_time_eq(expected.as_str().as_bytes(), auth.signature.as_bytes()) {
             return Err(VerifyError::SignatureDoesNotMatch {
                 access_key_id: auth.credential.access_key_id.clone(),

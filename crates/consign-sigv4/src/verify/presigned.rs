@@ -4,8 +4,7 @@ use std::borrow::Cow;
 
 use super::authorization::parse_signed_headers;
 use super::credential::{Credential, truncate};
-use crate::canonical::ALGORITHM;
-use crate::encoding::query_decode;
+use crate::canonical::{ALGORITHM, WireParam};
 use crate::error::{AuthLocation, VerifyError};
 use crate::sign::MAX_EXPIRES_SECONDS;
 use crate::time::AmzDate;
@@ -30,15 +29,44 @@ pub struct PresignedQuery {
 /// The query parameters that mark a request as presigned.
 pub(crate) const MARKERS: [&str; 3] = ["X-Amz-Algorithm", "X-Amz-Signature", "X-Amz-Credential"];
 
-/// `value` decoded, borrowed when it holds no escape.
-fn decoded(value: &str) -> Result<Cow<'_, str>, VerifyError> {
-    let bytes = query_decode(value).map_err(|e| VerifyError::malformed(AuthLocation::Query, e.to_string()))?;
+/// The value of `param` decoded, borrowed when it holds no escape.
+fn decoded_value<'q>(param: &WireParam<'q>) -> Result<Cow<'q, str>, VerifyError> {
+    let bytes = param.value().map_err(|e| VerifyError::malformed(AuthLocation::Query, e.to_string()))?;
     match bytes {
-        Cow::Borrowed(_) => Ok(Cow::Borrowed(value)),
+        Cow::Borrowed(_) => Ok(Cow::Borrowed(param.raw_value)),
         Cow::Owned(bytes) => String::from_utf8(bytes).map(Cow::Owned).map_err(|_| {
-            VerifyError::malformed(AuthLocation::Query, format!("{:?} is not UTF-8 once decoded", truncate(value)))
+            VerifyError::malformed(
+                AuthLocation::Query,
+                format!("{:?} is not UTF-8 once decoded", truncate(param.raw_value)),
+            )
         }),
     }
+}
+
+/// Where each authentication parameter goes in the parse, by name.
+fn parameter_index(name: &str) -> Option<usize> {
+    // A `match` compares lengths first, so most names fail on one compare.
+    Some(match name {
+        "X-Amz-Algorithm" => 0,
+        "X-Amz-Credential" => 1,
+        "X-Amz-Date" => 2,
+        "X-Amz-Expires" => 3,
+        "X-Amz-SignedHeaders" => 4,
+        "X-Amz-Signature" => 5,
+        "X-Amz-Security-Token" => 6,
+        _ => return None,
+    })
+}
+
+/// The decoded name of `param`, which must be UTF-8.
+fn decoded_name<'p>(param: &'p WireParam<'_>) -> Result<&'p str, VerifyError> {
+    if let Some(name) = param.plain_name() {
+        return Ok(name);
+    }
+    let bytes = param.name().map_err(|e| VerifyError::malformed(AuthLocation::Query, e.to_string()))?;
+    std::str::from_utf8(bytes).map_err(|_| {
+        VerifyError::malformed(AuthLocation::Query, format!("{:?} is not UTF-8 once decoded", truncate(param.raw_name)))
+    })
 }
 
 impl PresignedQuery {
@@ -49,28 +77,24 @@ impl PresignedQuery {
     /// parameter; [`VerifyError::UnsupportedAlgorithm`];
     /// [`VerifyError::ExpiresOutOfRange`].
     pub fn parse(query: &str) -> Result<Self, VerifyError> {
+        let params: Vec<WireParam<'_>> = WireParam::split(query).collect();
+        Self::from_params(&params)
+    }
+
+    /// [`Self::parse`] over a query already split into parameters.
+    pub(crate) fn from_params<'q>(params: &[WireParam<'q>]) -> Result<Self, VerifyError> {
         let location = AuthLocation::Query;
-        let mut found: [Option<String>; 7] = Default::default();
-        const NAMES: [&str; 7] = [
-            "X-Amz-Algorithm",
-            "X-Amz-Credential",
-            "X-Amz-Date",
-            "X-Amz-Expires",
-            "X-Amz-SignedHeaders",
-            "X-Amz-Signature",
-            "X-Amz-Security-Token",
-        ];
-        for param in query.split('&').filter(|p| !p.is_empty()) {
-            let (name, value) = param.split_once('=').unwrap_or((param, ""));
-            let name = decoded(name)?;
-            if let Some(i) = NAMES.iter().position(|n| *n == name) {
-                if found[i].replace(decoded(value)?.into_owned()).is_some() {
+        let mut found: [Option<Cow<'q, str>>; 7] = Default::default();
+        for param in params {
+            let name = decoded_name(param)?;
+            if let Some(i) = parameter_index(name) {
+                if found[i].replace(decoded_value(param)?).is_some() {
                     return Err(VerifyError::malformed(location, format!("{name} is given twice")));
                 }
             }
         }
         let [algorithm, credential, date, expires, signed_headers, signature, session_token] = found;
-        let require = |value: Option<String>, name: &str| {
+        let require = |value: Option<Cow<'q, str>>, name: &str| {
             value.ok_or_else(|| VerifyError::malformed(location, format!("the query parameter {name} is missing")))
         };
         let algorithm = require(algorithm, "X-Amz-Algorithm")?;
@@ -89,7 +113,8 @@ impl PresignedQuery {
             }
         };
         let signed_headers = parse_signed_headers(&require(signed_headers, "X-Amz-SignedHeaders")?, location)?;
-        let signature = require(signature, "X-Amz-Signature")?;
+        let signature = require(signature, "X-Amz-Signature")?.into_owned();
+        let session_token = session_token.map(Cow::into_owned);
         Ok(Self { credential, date, expires, signed_headers, signature, session_token })
     }
 }
