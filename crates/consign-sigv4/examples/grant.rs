@@ -26,7 +26,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let put = ObjectRequest::put(&bucket, &key).header("content-type", "image/png").header("content-length", "48213");
     let grant = signer.presign_object(&endpoint, &put, Duration::from_secs(900), now)?;
     println!("Presigned PUT (valid until {}):\n  {}", grant.expires_at, grant.url);
-    for (name, value) in &grant.headers {
+    for (name, value) in grant.headers() {
         println!("  send header  {name}: {value}");
     }
     let (path, query) = grant.url.trim_start_matches("http://127.0.0.1:9000").split_once('?').unwrap_or_default();
@@ -42,14 +42,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .success_action_status(201);
     let form = signer.sign_post_policy(&endpoint, &bucket, &policy, now)?;
     println!("Browser POST form to {}:", form.url);
-    for (name, value) in &form.fields {
+    for (name, value) in form.fields() {
         println!("  field  {name} = {value}");
     }
     println!(
         "  field  Content-Type = <chosen by the browser, must start with image/>\n  field  file = <the file, last>"
     );
     println!("  policy: {}", form.policy_json);
-    let mut fields: Vec<(&str, &str)> = form.fields.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+    let mut fields: Vec<(&str, &str)> = form.fields().collect();
     fields.push(("Content-Type", "image/png"));
     let outcome = verifier.verify_post(&PostAuth::parse(&fields)?, &fields, &bucket, &secret, now)?;
     println!("  verified; the store must enforce sizes {:?} while the file streams in\n", outcome.content_length_range);

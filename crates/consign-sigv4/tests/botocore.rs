@@ -253,7 +253,7 @@ fn check_presign(ctx: &mut Ctx, case: &Value) {
         format!("{name}: signature differs: ours {} botocore {url}", ours.url)
     });
     let mut want: Vec<(String, String)> = signed.iter().map(|(n, v)| (n.to_ascii_lowercase(), v.clone())).collect();
-    let mut got = ours.headers.clone();
+    let mut got: Vec<(String, String)> = ours.headers().map(|(n, v)| (n.into_owned(), v.to_owned())).collect();
     want.sort();
     got.sort();
     ctx.check(got == want, || format!("{name}: headers to send: ours {got:?} botocore {want:?}"));
@@ -446,7 +446,7 @@ fn check_post(ctx: &mut Ctx, case: &Value) {
     ctx.check(form.url == str_of(p, "url"), || format!("{name}: url ours {} botocore {}", form.url, str_of(p, "url")));
     // Our builder adds no field for a starts-with condition (the browser
     // fills it in); botocore's form carries the value the generator picked.
-    let mut our_fields = form.fields.clone();
+    let mut our_fields: Vec<(String, String)> = form.fields().map(|(n, v)| (n.to_owned(), v.to_owned())).collect();
     for c in conditions.iter().filter(|c| c[0] == "starts-with") {
         our_fields.push((str_of_index(c, 1), str_of_index(c, 3)));
     }
@@ -460,7 +460,7 @@ fn check_post(ctx: &mut Ctx, case: &Value) {
         format!("{name}: fields ours {ours_sorted:?} botocore {theirs_sorted:?}")
     });
     let (ours_conditions, theirs_conditions) =
-        (sorted_conditions(field_value(&form.fields, "policy")), sorted_conditions(&auth.policy));
+        (sorted_conditions(form.field("policy").unwrap_or_default()), sorted_conditions(&auth.policy));
     ctx.check(ours_conditions.is_ok() && ours_conditions == theirs_conditions, || {
         format!("{name}: policy conditions ours {ours_conditions:?} botocore {theirs_conditions:?}")
     });

@@ -9,6 +9,7 @@ use base64::engine::general_purpose::STANDARD;
 
 use super::condition::{Condition, write_json_string};
 use crate::canonical::{ALGORITHM, push_object_path};
+use crate::crypto::Hex64;
 use crate::error::SignError;
 use crate::sign::{Endpoint, Signer};
 use crate::time::AmzDate;
@@ -106,23 +107,61 @@ impl PostPolicy {
 
 /// A signed POST policy: where to post and the fields to send before the
 /// file (which goes last, as the field `file`).
+///
+/// It borrows the policy's own fields from the [`PostPolicy`] and keeps the
+/// signed ones by value, so signing allocates only the URL, the credential,
+/// the JSON and its base64; [`Self::fields`] lists them all in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PostForm {
+pub struct PostForm<'p> {
     /// The form's action URL.
     pub url: String,
-    /// Every field, in order; `policy` and `x-amz-signature` come last.
-    pub fields: Vec<(String, String)>,
+    /// The policy's own fields (`key`, `acl`, …), in the order they were added.
+    policy_fields: &'p [(String, String)],
+    /// `x-amz-credential`.
+    credential: String,
+    /// `x-amz-date`.
+    date: AmzDate,
+    /// `x-amz-security-token`, with temporary credentials.
+    security_token: Option<String>,
+    /// `policy`: the base64 of [`Self::policy_json`].
+    policy: String,
+    /// `x-amz-signature`.
+    signature: Hex64,
     /// The policy JSON that was signed (before base64).
     pub policy_json: String,
     /// When the policy expires.
     pub expiration: AmzDate,
 }
 
-impl PostForm {
+impl PostForm<'_> {
+    /// Every field, in order: the policy's own, then `x-amz-algorithm`,
+    /// `x-amz-credential`, `x-amz-date`, `x-amz-security-token` (with
+    /// temporary credentials), `policy` and `x-amz-signature`.
+    pub fn fields(&self) -> impl Iterator<Item = (&str, &str)> {
+        let own = self.policy_fields.iter().map(|(name, value)| (name.as_str(), value.as_str()));
+        let signed = self.signed_fields();
+        let last = [("policy", self.policy.as_str()), ("x-amz-signature", self.signature.as_str())];
+        own.chain(signed).chain(last)
+    }
+
+    fn signed_fields(&self) -> impl Iterator<Item = (&str, &str)> {
+        signed_fields(&self.credential, &self.date, self.security_token.as_deref())
+    }
+
     /// The value of the field `name` (compared without case).
     pub fn field(&self, name: &str) -> Option<&str> {
-        self.fields.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.fields().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v)
     }
+}
+
+/// The fields that signing adds, to the form and to the policy's conditions.
+fn signed_fields<'a>(
+    credential: &'a str,
+    date: &'a AmzDate,
+    security_token: Option<&'a str>,
+) -> impl Iterator<Item = (&'a str, &'a str)> {
+    let fields = [("x-amz-algorithm", ALGORITHM), ("x-amz-credential", credential), ("x-amz-date", date.as_str())];
+    fields.into_iter().chain(security_token.map(|token| ("x-amz-security-token", token)))
 }
 
 impl Signer {
@@ -134,13 +173,13 @@ impl Signer {
     /// # Errors
     /// [`SignError::InvalidPolicy`] for a policy that expires before `now`
     /// or a size range whose minimum exceeds its maximum.
-    pub fn sign_post_policy(
+    pub fn sign_post_policy<'p>(
         &self,
         endpoint: &Endpoint,
         bucket: &str,
-        policy: &PostPolicy,
+        policy: &'p PostPolicy,
         now: SystemTime,
-    ) -> Result<PostForm, SignError> {
+    ) -> Result<PostForm<'p>, SignError> {
         let time = AmzDate::from_system_time(now);
         if policy.expiration <= time {
             return Err(SignError::InvalidPolicy {
@@ -158,17 +197,13 @@ impl Signer {
         }
         let mut credential = String::with_capacity(96);
         self.write_credential(&mut credential, &time);
-        // The form's fields: the policy's own, then the signed ones (which
-        // the policy lists too), then `policy` and `x-amz-signature`.
-        let mut fields = Vec::with_capacity(policy.fields.len() + 6);
-        fields.extend_from_slice(&policy.fields);
-        let signed_start = fields.len();
-        fields.push(("x-amz-algorithm".to_owned(), ALGORITHM.to_owned()));
-        fields.push(("x-amz-credential".to_owned(), credential));
-        fields.push(("x-amz-date".to_owned(), time.as_str().to_owned()));
-        if let Some(token) = self.credentials().session_token() {
-            fields.push(("x-amz-security-token".to_owned(), token.to_owned()));
-        }
+        let host = endpoint.host_for(bucket);
+        let mut url = String::with_capacity(endpoint.scheme().len() + 3 + host.len() + 1 + bucket.len());
+        url.push_str(endpoint.scheme());
+        url.push_str("://");
+        url.push_str(&host);
+        push_object_path(&mut url, endpoint.bucket_in_path(bucket), "");
+        let security_token = self.credentials().session_token();
 
         let mut json = String::with_capacity(256 + 64 * policy.conditions.len());
         json.push_str("{\"expiration\":\"");
@@ -180,7 +215,7 @@ impl Signer {
             json.push(',');
             condition.write_json(&mut json);
         }
-        for (name, value) in &fields[signed_start..] {
+        for (name, value) in signed_fields(&credential, &time, security_token) {
             json.push_str(",{\"");
             json.push_str(name);
             json.push_str("\":");
@@ -191,16 +226,16 @@ impl Signer {
 
         let encoded = STANDARD.encode(json.as_bytes());
         let signature = self.sign_with_day_key(&time, encoded.as_bytes());
-
-        fields.push(("policy".to_owned(), encoded));
-        fields.push(("x-amz-signature".to_owned(), signature.as_str().to_owned()));
-
-        let host = endpoint.host_for(bucket);
-        let mut url = String::with_capacity(endpoint.scheme().len() + 3 + host.len() + 1 + bucket.len());
-        url.push_str(endpoint.scheme());
-        url.push_str("://");
-        url.push_str(&host);
-        push_object_path(&mut url, endpoint.bucket_in_path(bucket), "");
-        Ok(PostForm { url, fields, policy_json: json, expiration: policy.expiration })
+        Ok(PostForm {
+            url,
+            policy_fields: &policy.fields,
+            credential,
+            date: time,
+            security_token: security_token.map(str::to_owned),
+            policy: encoded,
+            signature,
+            policy_json: json,
+            expiration: policy.expiration,
+        })
     }
 }

@@ -81,6 +81,9 @@ impl Signer {
         push_wire_path(builder.uri(), request.path, self.settings.uri_encoding)?;
         let mut query = CanonicalQuery::from_wire(request.query, |_| false)?;
         let canonical_request = builder.finish(&mut query, &headers, &payload_line);
+        // `headers` borrows `payload_line` (and is invariant in that
+        // borrow), so it must go before `payload_line` is moved below.
+        drop(headers);
         let (string_to_sign, signature) = self.sign_canonical(&canonical_request, &time);
 
         let mut authorization = String::with_capacity(200);

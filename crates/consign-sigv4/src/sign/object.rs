@@ -1,6 +1,7 @@
 //! Presigned S3 object requests: PUT, GET, HEAD, DELETE and multipart
 //! parts, with the exact headers the client must send.
 
+use std::borrow::Cow;
 use std::time::{Duration, SystemTime};
 
 use super::presign::{PresignParams, Validity};
@@ -76,17 +77,35 @@ impl<'a> ObjectRequest<'a> {
 }
 
 /// A presigned request: what a client needs to perform it.
+///
+/// It borrows the method and the headers from the [`ObjectRequest`] it was
+/// made from, so presigning allocates only the URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PresignedRequest {
+pub struct PresignedRequest<'r> {
     /// The HTTP method.
-    pub method: String,
+    pub method: &'r str,
     /// The complete URL.
     pub url: String,
-    /// The headers the client must send, with these exact values (`host`
-    /// is implied by the URL and not listed).
-    pub headers: Vec<(String, String)>,
+    /// The headers of the request, as given (see [`Self::headers`]).
+    request_headers: &'r [(&'r str, &'r str)],
     /// The first instant at which the URL is refused.
     pub expires_at: AmzDate,
+}
+
+impl<'r> PresignedRequest<'r> {
+    /// The headers the client must send, with these exact values: names
+    /// lower-cased, in the order they were added (`host` is implied by the
+    /// URL and not listed).
+    pub fn headers(&self) -> impl Iterator<Item = (Cow<'r, str>, &'r str)> + use<'r> {
+        self.request_headers.iter().filter(|(n, _)| !n.eq_ignore_ascii_case("host")).map(|&(name, value)| {
+            let name = if name.bytes().any(|b| b.is_ascii_uppercase()) {
+                Cow::Owned(name.to_ascii_lowercase())
+            } else {
+                Cow::Borrowed(name)
+            };
+            (name, value)
+        })
+    }
 }
 
 impl Signer {
@@ -98,13 +117,13 @@ impl Signer {
     /// # Errors
     /// [`SignError::ExpiresOutOfRange`] outside 1 s ..= 7 days, and
     /// [`SignError::InvalidHeader`] for a header that cannot be sent.
-    pub fn presign_object(
+    pub fn presign_object<'r>(
         &self,
         endpoint: &Endpoint,
-        request: &ObjectRequest<'_>,
+        request: &'r ObjectRequest<'_>,
         expires_in: Duration,
         now: SystemTime,
-    ) -> Result<PresignedRequest, SignError> {
+    ) -> Result<PresignedRequest<'r>, SignError> {
         for (name, value) in &request.headers {
             check_header(name, value)?;
         }
@@ -146,12 +165,11 @@ impl Signer {
         let signature = Self::sign_hash(&day, &validity.time, &hasher.finish_hex());
         self.finish_url_query(&mut url, &signature);
 
-        let headers = request
-            .headers
-            .iter()
-            .filter(|(n, _)| !n.eq_ignore_ascii_case("host"))
-            .map(|(n, v)| (n.to_ascii_lowercase(), (*v).to_owned()))
-            .collect();
-        Ok(PresignedRequest { method: request.method.to_owned(), url, headers, expires_at: validity.expires_at() })
+        Ok(PresignedRequest {
+            method: request.method,
+            url,
+            request_headers: &request.headers,
+            expires_at: validity.expires_at(),
+        })
     }
 }

@@ -59,23 +59,24 @@ impl Validity {
 
 /// The signed `X-Amz-*` parameters of a presigned URL (all but the
 /// signature), ready to be written into a canonical query.
-pub(super) struct PresignParams<'a> {
+pub(super) struct PresignParams<'a, 'h> {
     /// `X-Amz-Credential`, already encoded.
     credential: &'a str,
     date: &'a str,
     expires: &'a str,
     /// `X-Amz-Security-Token` (decoded) when it is signed.
     token: Option<&'a str>,
-    headers: &'a CanonicalHeaders<'a>,
+    /// (A lifetime of its own: `CanonicalHeaders` is invariant in it.)
+    headers: &'a CanonicalHeaders<'h>,
 }
 
-impl<'a> PresignParams<'a> {
+impl<'a, 'h> PresignParams<'a, 'h> {
     pub fn new(
         signer: &'a Signer,
         day: &'a DayState,
         validity: &'a Validity,
         expires_buf: &'a mut [u8; 20],
-        headers: &'a CanonicalHeaders<'a>,
+        headers: &'a CanonicalHeaders<'h>,
     ) -> Self {
         let token = match signer.settings.session_token {
             SessionTokenPlacement::Signed => signer.credentials.session_token(),

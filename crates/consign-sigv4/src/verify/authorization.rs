@@ -1,6 +1,6 @@
 //! The `Authorization` header of a header-signed request.
 
-use super::credential::{Credential, truncate};
+use super::credential::{Credential, split_at_byte, truncate};
 use crate::canonical::ALGORITHM;
 use crate::error::{AuthLocation, VerifyError};
 
@@ -65,7 +65,7 @@ impl AuthorizationHeader {
 
 /// Reads `host;x-amz-date;…`: non-empty, lower-case names.
 pub(crate) fn parse_signed_headers(value: &str, location: AuthLocation) -> Result<Vec<String>, VerifyError> {
-    let names: Vec<String> = value.split(';').map(str::to_owned).collect();
+    let names: Vec<String> = split_at_byte(value, b';').map(str::to_owned).collect();
     if names.iter().any(String::is_empty) {
         return Err(VerifyError::malformed(location, format!("SignedHeaders {:?} has an empty name", truncate(value))));
     }

@@ -25,7 +25,7 @@ impl Credential {
     /// non-empty parts, or [`VerifyError::ScopeMismatch`] when the last
     /// is not `aws4_request`.
     pub fn parse(value: &str, location: AuthLocation) -> Result<Self, VerifyError> {
-        let mut parts = value.split('/');
+        let mut parts = split_at_byte(value, b'/');
         let (Some(access_key_id), Some(date), Some(region), Some(service), Some(terminator), None) =
             (parts.next(), parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
         else {
@@ -92,6 +92,27 @@ impl Credential {
     }
 }
 
+/// `value.split(separator)` for an ASCII separator, found by a plain byte
+/// scan (`str::split` goes through a general `char` searcher, which costs
+/// more than the scan on parts this short). An ASCII byte never falls
+/// inside a multi-byte character, so every cut is on a boundary.
+pub(crate) fn split_at_byte(value: &str, separator: u8) -> impl Iterator<Item = &str> {
+    let mut rest = Some(value);
+    std::iter::from_fn(move || {
+        let text = rest?;
+        match text.bytes().position(|b| b == separator) {
+            Some(at) => {
+                rest = text.get(at + 1..);
+                text.get(..at)
+            }
+            None => {
+                rest = None;
+                Some(text)
+            }
+        }
+    })
+}
+
 /// At most 128 characters of untrusted text, for error messages.
 pub(crate) fn truncate(value: &str) -> String {
     value.chars().take(128).collect()
@@ -118,5 +139,16 @@ mod tests {
         }
         let err = Credential::parse("AKID/20150830/us-east-1/s3/aws4", AuthLocation::Query).unwrap_err();
         assert!(matches!(err, VerifyError::ScopeMismatch { element: "terminator", .. }));
+    }
+
+    #[test]
+    fn split_at_byte_matches_str_split() {
+        for value in ["", "/", "a", "a/b", "/a/", "a//b", "é/ü/", "AKID/20130524/us-east-1/s3/aws4_request"] {
+            assert_eq!(
+                split_at_byte(value, b'/').collect::<Vec<_>>(),
+                value.split('/').collect::<Vec<_>>(),
+                "{value:?}"
+            );
+        }
     }
 }

@@ -50,17 +50,19 @@ pub struct Verifier {
 pub const DEFAULT_MAX_SKEW_SECONDS: u32 = 15 * 60;
 
 /// Who claims to have signed a request, and how.
+///
+/// A presigned one borrows the request's query (see [`PresignedQuery`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Authentication {
+pub enum Authentication<'q> {
     /// No credentials.
     Anonymous,
     /// An `Authorization` header.
     Header(AuthorizationHeader),
     /// A presigned URL.
-    Presigned(PresignedQuery),
+    Presigned(PresignedQuery<'q>),
 }
 
-impl Authentication {
+impl Authentication<'_> {
     /// The access key whose secret the caller must look up.
     pub fn access_key_id(&self) -> Option<&str> {
         match self {
@@ -142,7 +144,7 @@ impl Verifier {
     /// # Errors
     /// [`VerifyError::SignatureVersion2`], [`VerifyError::MultipleAuthMechanisms`],
     /// or a parse error naming the element at fault.
-    pub fn authenticate(&self, request: &HttpRequest<'_>) -> Result<Authentication, VerifyError> {
+    pub fn authenticate<'q>(&self, request: &HttpRequest<'q>) -> Result<Authentication<'q>, VerifyError> {
         // Split once; the presigned parameters are read from the same list.
         let params: Vec<WireParam<'_>> = WireParam::split(request.query).collect();
         let mut presigned = false;
@@ -155,7 +157,7 @@ impl Verifier {
         }
         match (presigned, request.header("authorization")) {
             (true, Some(_)) => Err(VerifyError::MultipleAuthMechanisms),
-            (true, None) => Ok(Authentication::Presigned(PresignedQuery::from_params(&params)?)),
+            (true, None) => Ok(Authentication::Presigned(PresignedQuery::from_params(request.query, params)?)),
             (false, Some(value)) => Ok(Authentication::Header(AuthorizationHeader::parse(value)?)),
             (false, None) => Ok(Authentication::Anonymous),
         }
@@ -171,7 +173,7 @@ impl Verifier {
     pub fn verify(
         &self,
         request: &HttpRequest<'_>,
-        auth: &Authentication,
+        auth: &Authentication<'_>,
         secret: &SecretKey,
         now: SystemTime,
     ) -> Result<Verified, VerifyError> {
@@ -186,7 +188,7 @@ impl Verifier {
     pub fn verify_with_body(
         &self,
         request: &HttpRequest<'_>,
-        auth: &Authentication,
+        auth: &Authentication<'_>,
         secret: &SecretKey,
         now: SystemTime,
         body: &[u8],
@@ -197,7 +199,7 @@ impl Verifier {
     fn verify_inner(
         &self,
         request: &HttpRequest<'_>,
-        auth: &Authentication,
+        auth: &Authentication<'_>,
         secret: &SecretKey,
         now: SystemTime,
         body_hash: Option<Hex64>,
@@ -212,7 +214,7 @@ impl Verifier {
                     &h.credential,
                     time,
                     &h.signed_headers,
-                    &h.signature,
+                    h.signature.as_str(),
                     request.header("x-amz-security-token"),
                 )
             }
@@ -223,7 +225,7 @@ impl Verifier {
                     &q.credential,
                     q.date,
                     &q.signed_headers,
-                    &q.signature,
+                    q.signature.as_ref(),
                     q.session_token.as_deref(),
                 )
             }
@@ -231,10 +233,22 @@ impl Verifier {
         credential.check_scope(time.date_stamp(), &self.region, &self.service, location)?;
         check_signature_format(signature, location)?;
         let headers = signed_header_values(request, signed_headers)?;
-        // Split the query once, for the agreement check and the canonical query.
-        let params: Vec<WireParam<'_>> = WireParam::split(request.query).collect();
+        // Split the query once, for the agreement check and the canonical
+        // query; a presigned URL's was split by `authenticate` already.
+        let reused = match auth {
+            Authentication::Presigned(q) => q.params_of(request.query),
+            _ => None,
+        };
+        let split: Vec<WireParam<'_>>;
+        let params = match reused {
+            Some(params) => params,
+            None => {
+                split = WireParam::split(request.query).collect();
+                &split[..]
+            }
+        };
         if location == AuthLocation::Query {
-            check_query_header_agreement(request, &params)?;
+            check_query_header_agreement(request, params)?;
         }
 
         let content_sha256 = request.header("x-amz-content-sha256").map(str::trim);
@@ -252,7 +266,7 @@ impl Verifier {
         push_wire_path(builder.uri(), request.path, self.uri_encoding)
             .map_err(|e| VerifyError::malformed(location, format!("the path: {e}")))?;
         let skip_signature = |name: &[u8]| location == AuthLocation::Query && name == b"X-Amz-Signature";
-        let mut query = CanonicalQuery::from_wire_params(&params, request.query.len(), skip_signature)
+        let mut query = CanonicalQuery::from_wire_params(params, request.query.len(), skip_signature)
             .map_err(|e| VerifyError::malformed(location, format!("the query: {e}")))?;
         let canonical_request = builder.finish(&mut query, &headers, &payload_line);
         let scope = credential.scope();
@@ -266,7 +280,7 @@ impl Verifier {
                 access_key_id: credential.access_key_id.clone(),
                 canonical_request: canonical_request.to_string(),
                 string_to_sign: StringToSign::new(ALGORITHM, &time, &scope, &hash).to_string(),
-                signature_provided: signature.clone(),
+                signature_provided: signature.to_owned(),
             });
         }
 
@@ -313,7 +327,7 @@ impl Verifier {
 
     /// A presigned URL is valid from its date (allowing the clock skew,
     /// since the signer's clock is not the receiver's) until date + expires.
-    fn check_window(&self, query: &PresignedQuery, now: AmzDate) -> Result<(), VerifyError> {
+    fn check_window(&self, query: &PresignedQuery<'_>, now: AmzDate) -> Result<(), VerifyError> {
         if query.date.unix() - now.unix() > i64::from(self.max_skew_seconds) {
             return Err(VerifyError::NotYetValid { valid_from: query.date, now });
         }
@@ -387,9 +401,11 @@ fn check_query_header_agreement(request: &HttpRequest<'_>, params: &[WireParam<'
         {
             continue;
         }
-        let name = match std::str::from_utf8(name) {
-            Ok(name) => Cow::Borrowed(name),
-            Err(_) => String::from_utf8_lossy(name),
+        // A name without escapes is already a `&str`; only a decoded one
+        // needs its UTF-8 checked.
+        let name = match param.plain_name() {
+            Some(plain) => Cow::Borrowed(plain),
+            None => String::from_utf8_lossy(name),
         };
         let mut sent = request.header_values(&name).peekable();
         // Decode the value only when there is a header to compare it with.

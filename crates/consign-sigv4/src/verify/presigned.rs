@@ -10,8 +10,12 @@ use crate::sign::MAX_EXPIRES_SECONDS;
 use crate::time::AmzDate;
 
 /// The authentication parameters of a presigned URL, parsed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PresignedQuery {
+///
+/// It borrows the query it was read from and keeps its split, so that
+/// [`Verifier::verify`](crate::Verifier::verify) of the same request does
+/// not split it again.
+#[derive(Debug, Clone)]
+pub struct PresignedQuery<'q> {
     /// Who signed, and for which scope.
     pub credential: Credential,
     /// `X-Amz-Date`.
@@ -21,10 +25,30 @@ pub struct PresignedQuery {
     /// `X-Amz-SignedHeaders`.
     pub signed_headers: Vec<String>,
     /// `X-Amz-Signature` as given.
-    pub signature: String,
+    pub signature: Cow<'q, str>,
     /// `X-Amz-Security-Token`, for temporary credentials.
-    pub session_token: Option<String>,
+    pub session_token: Option<Cow<'q, str>>,
+    /// The whole query string these were read from.
+    query: &'q str,
+    /// `query`, split into its parameters.
+    params: Vec<WireParam<'q>>,
 }
+
+/// Two parses are equal when their fields are; the split follows from the
+/// query, so comparing the query is enough for it.
+impl PartialEq for PresignedQuery<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.credential == other.credential
+            && self.date == other.date
+            && self.expires == other.expires
+            && self.signed_headers == other.signed_headers
+            && self.signature == other.signature
+            && self.session_token == other.session_token
+            && self.query == other.query
+    }
+}
+
+impl Eq for PresignedQuery<'_> {}
 
 /// The query parameters that mark a request as presigned.
 pub(crate) const MARKERS: [&str; 3] = ["X-Amz-Algorithm", "X-Amz-Signature", "X-Amz-Credential"];
@@ -69,23 +93,22 @@ fn decoded_name<'p>(param: &'p WireParam<'_>) -> Result<&'p str, VerifyError> {
     })
 }
 
-impl PresignedQuery {
+impl<'q> PresignedQuery<'q> {
     /// Reads the `X-Amz-*` parameters of a query string as received.
     ///
     /// # Errors
     /// [`VerifyError::Malformed`] naming a missing, repeated or unreadable
     /// parameter; [`VerifyError::UnsupportedAlgorithm`];
     /// [`VerifyError::ExpiresOutOfRange`].
-    pub fn parse(query: &str) -> Result<Self, VerifyError> {
-        let params: Vec<WireParam<'_>> = WireParam::split(query).collect();
-        Self::from_params(&params)
+    pub fn parse(query: &'q str) -> Result<Self, VerifyError> {
+        Self::from_params(query, WireParam::split(query).collect())
     }
 
     /// [`Self::parse`] over a query already split into parameters.
-    pub(crate) fn from_params<'q>(params: &[WireParam<'q>]) -> Result<Self, VerifyError> {
+    pub(crate) fn from_params(query: &'q str, params: Vec<WireParam<'q>>) -> Result<Self, VerifyError> {
         let location = AuthLocation::Query;
         let mut found: [Option<Cow<'q, str>>; 7] = Default::default();
-        for param in params {
+        for param in &params {
             let name = decoded_name(param)?;
             if let Some(i) = parameter_index(name) {
                 if found[i].replace(decoded_value(param)?).is_some() {
@@ -113,9 +136,13 @@ impl PresignedQuery {
             }
         };
         let signed_headers = parse_signed_headers(&require(signed_headers, "X-Amz-SignedHeaders")?, location)?;
-        let signature = require(signature, "X-Amz-Signature")?.into_owned();
-        let session_token = session_token.map(Cow::into_owned);
-        Ok(Self { credential, date, expires, signed_headers, signature, session_token })
+        let signature = require(signature, "X-Amz-Signature")?;
+        Ok(Self { credential, date, expires, signed_headers, signature, session_token, query, params })
+    }
+
+    /// The split of `query` when it is the query this was read from.
+    pub(crate) fn params_of(&self, query: &str) -> Option<&[WireParam<'q>]> {
+        (self.query == query).then_some(&self.params[..])
     }
 }
 

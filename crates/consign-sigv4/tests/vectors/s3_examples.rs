@@ -124,7 +124,8 @@ fn presigned(json: &Value) -> Result<(), Failed> {
     let key = text(&request["path"]).trim_start_matches('/');
     let expires = Duration::from_secs(request["expires_seconds"].as_u64().unwrap_or(0));
     let signer = signer(json);
-    let grant = signer.presign_object(&endpoint, &ObjectRequest::get(bucket, key), expires, time(json))?;
+    let object = ObjectRequest::get(bucket, key);
+    let grant = signer.presign_object(&endpoint, &object, expires, time(json))?;
     stage("presigned URL", text(&expected["presigned_url"]), &grant.url)?;
 
     let (path, query) = grant
