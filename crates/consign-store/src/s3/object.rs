@@ -1,13 +1,12 @@
 //! PutObject, GetObject, HeadObject, DeleteObject, and the headers they
 //! share.
 
-use std::io::{Seek, SeekFrom};
+use std::io::{Read, Seek, SeekFrom};
 
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use tokio::io::AsyncReadExt;
 
 use super::auth::Caller;
 use super::error::S3Error;
@@ -211,7 +210,7 @@ async fn read_object(
     let (start, length) = range.unwrap_or((0, meta.size));
     let mut response = if with_body {
         file.seek(SeekFrom::Start(start)).map_err(|e| S3Error::internal(&e))?;
-        Response::new(file_body(tokio::fs::File::from_std(file), length))
+        Response::new(file_body(file, length))
     } else {
         Response::new(Body::empty())
     };
@@ -341,27 +340,38 @@ pub fn parse_range(value: &str, size: u64) -> Result<Option<(u64, u64)>, S3Error
     Ok(Some(range))
 }
 
-/// The next `length` bytes of `file`, streamed in pieces of at most 512 KiB
-/// (memory per download stays flat whatever the object's size).
-pub fn file_body(file: tokio::fs::File, length: u64) -> Body {
-    const PIECE: u64 = 512 * 1024;
-    let stream = futures_util::stream::unfold((file, length), |(mut file, remaining)| async move {
-        if remaining == 0 {
-            return None;
+/// The size of one piece of a download.
+const PIECE: u64 = 512 * 1024;
+
+type PieceRead = tokio::task::JoinHandle<std::io::Result<(std::fs::File, Bytes)>>;
+
+/// Reads the next `want` bytes of `file` on the blocking pool.
+fn read_piece(mut file: std::fs::File, want: u64) -> PieceRead {
+    tokio::task::spawn_blocking(move || {
+        let mut piece = Vec::with_capacity(usize::try_from(want).unwrap_or(0));
+        (&mut file).take(want).read_to_end(&mut piece)?;
+        if (piece.len() as u64) < want {
+            return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "the object file ended early"));
         }
-        let want = usize::try_from(remaining.min(PIECE)).unwrap_or(0);
-        let mut buffer = bytes::BytesMut::with_capacity(want);
-        while buffer.len() < want {
-            match file.read_buf(&mut buffer).await {
-                Ok(0) => {
-                    let short = std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "the object file ended early");
-                    return Some((Err(short), (file, 0)));
-                }
-                Ok(_) => {}
-                Err(e) => return Some((Err(e), (file, 0))),
+        Ok((file, Bytes::from(piece)))
+    })
+}
+
+/// The next `length` bytes of `file`, streamed in pieces of 512 KiB. The
+/// next piece is read from disk while the current one is sent, and no more
+/// than that: memory per download stays flat whatever the object's size.
+pub fn file_body(file: std::fs::File, length: u64) -> Body {
+    let first = (length > 0).then(|| read_piece(file, length.min(PIECE)));
+    let state = (first, length.saturating_sub(PIECE));
+    let stream = futures_util::stream::unfold(state, |(reading, remaining)| async move {
+        let piece = reading?.await.map_err(std::io::Error::other).and_then(|r| r);
+        match piece {
+            Ok((file, bytes)) => {
+                let next = (remaining > 0).then(|| read_piece(file, remaining.min(PIECE)));
+                Some((Ok(bytes), (next, remaining.saturating_sub(PIECE))))
             }
+            Err(e) => Some((Err(e), (None, 0))),
         }
-        Some((Ok::<Bytes, std::io::Error>(buffer.freeze()), (file, remaining - want as u64)))
     });
     Body::from_stream(stream)
 }
