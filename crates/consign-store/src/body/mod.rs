@@ -60,9 +60,6 @@ pub struct Expectations {
     pub idle_timeout: Duration,
 }
 
-/// The idle timeout used unless the store sets its own.
-pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
-
 /// 400 `EntityTooLarge`.
 pub fn too_large(max: u64) -> S3Error {
     S3Error::new("EntityTooLarge", StatusCode::BAD_REQUEST, "Your proposed upload exceeds the maximum allowed size")
@@ -76,7 +73,12 @@ impl Expectations {
     /// `InvalidDigest` for a malformed `Content-MD5`; `InvalidRequest` for a
     /// malformed or repeated checksum; `EntityTooLarge` when the declared
     /// length already exceeds `max_size`.
-    pub fn from_request(request: &S3Request, payload: PayloadCheck, max_size: u64) -> Result<Self, S3Error> {
+    pub fn from_request(
+        request: &S3Request,
+        payload: PayloadCheck,
+        max_size: u64,
+        idle_timeout: Duration,
+    ) -> Result<Self, S3Error> {
         let content_md5 = match request.header("content-md5") {
             None => None,
             Some(value) => {
@@ -152,15 +154,7 @@ impl Expectations {
         if declared.is_some_and(|len| len > max_size) {
             return Err(too_large(max_size));
         }
-        Ok(Self {
-            payload,
-            decoded_length,
-            content_md5,
-            checksum,
-            max_size,
-            min_size: 0,
-            idle_timeout: DEFAULT_IDLE_TIMEOUT,
-        })
+        Ok(Self { payload, decoded_length, content_md5, checksum, max_size, min_size: 0, idle_timeout })
     }
 }
 

@@ -97,8 +97,9 @@ pub async fn upload_part(
     writable_bucket(store, request, &caller)?;
     let number = part_number(request)?;
     let upload = upload_of(store, request)?;
-    let mut expect = Expectations::from_request(request, caller.verified.payload, store.config().limits.max_part_size)?;
-    expect.idle_timeout = store.config().limits.idle_timeout;
+    let limits = &store.config().limits;
+    let expect =
+        Expectations::from_request(request, caller.verified.payload, limits.max_part_size, limits.idle_timeout)?;
     let received = receive(body, expect, store.storage()).await?;
     let etag = hex(&received.object.digests.md5);
     let meta = ObjectMeta {

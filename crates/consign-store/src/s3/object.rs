@@ -138,9 +138,9 @@ pub async fn put_object(
     if request.header("if-none-match").is_some_and(|v| v.trim() == "*") && bucket.with_index(|i| i.contains_key(key)) {
         return Err(precondition_failed("If-None-Match"));
     }
-    let mut expect =
-        Expectations::from_request(request, caller.verified.payload, store.config().limits.max_object_size)?;
-    expect.idle_timeout = store.config().limits.idle_timeout;
+    let limits = &store.config().limits;
+    let expect =
+        Expectations::from_request(request, caller.verified.payload, limits.max_object_size, limits.idle_timeout)?;
     let received = receive(body, expect, store.storage()).await?;
     let mut meta = upload.into_meta(key);
     meta.size = received.object.digests.size;
