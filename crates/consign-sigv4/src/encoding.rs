@@ -235,9 +235,69 @@ fn decode(input: &str, plus_is_space: bool) -> Result<Cow<'_, [u8]>, BadPercentE
     Ok(Cow::Owned(out))
 }
 
+/// The standard base64 alphabet.
+const BASE64_ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/// Every 12-bit group as its two base64 characters (8 KiB), so the encoder
+/// looks up two characters at once.
+static BASE64_PAIRS: [[u8; 2]; 4096] = base64_pairs();
+
+const fn base64_pairs() -> [[u8; 2]; 4096] {
+    let mut pairs = [[0u8; 2]; 4096];
+    let mut i = 0;
+    while i < 4096 {
+        pairs[i] = [BASE64_ALPHABET[i >> 6], BASE64_ALPHABET[i & 63]];
+        i += 1;
+    }
+    pairs
+}
+
+/// Standard, padded base64 of `input` (as the `base64` crate's `STANDARD`
+/// engine writes it), six input bytes to eight characters per step.
+pub(crate) fn base64(input: &[u8]) -> String {
+    let mut out = vec![0u8; input.len().div_ceil(3) * 4];
+    let mut groups = input.chunks_exact(6);
+    let mut outs = out.chunks_exact_mut(8);
+    for (group, chars) in groups.by_ref().zip(outs.by_ref()) {
+        let high = u32::from_be_bytes([group[0], group[1], group[2], group[3]]);
+        let bits = u64::from(high) << 16 | u64::from(u16::from_be_bytes([group[4], group[5]]));
+        for (i, pair) in chars.chunks_exact_mut(2).enumerate() {
+            let index = (bits >> (36 - 12 * i)) & 0xfff;
+            pair.copy_from_slice(&BASE64_PAIRS[usize::try_from(index).unwrap_or_default()]);
+        }
+    }
+    // The last one to five bytes, three at a time, padded with `=`.
+    let rest = groups.remainder();
+    let tail = out.len() - rest.len().div_ceil(3) * 4;
+    for (bytes, chars) in rest.chunks(3).zip(out[tail..].chunks_exact_mut(4)) {
+        let b = [bytes[0], bytes.get(1).copied().unwrap_or(0), bytes.get(2).copied().unwrap_or(0)];
+        let bits = usize::from(b[0]) << 16 | usize::from(b[1]) << 8 | usize::from(b[2]);
+        chars.copy_from_slice(&[
+            BASE64_ALPHABET[bits >> 18],
+            BASE64_ALPHABET[(bits >> 12) & 63],
+            BASE64_ALPHABET[(bits >> 6) & 63],
+            BASE64_ALPHABET[bits & 63],
+        ]);
+        for pad in &mut chars[bytes.len() + 1..] {
+            *pad = b'=';
+        }
+    }
+    String::from_utf8(out).unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn base64_matches_the_base64_crate() {
+        use base64::Engine;
+        let data: Vec<u8> = (0..=255u8).chain((0..=255u8).rev()).collect();
+        for len in 0..data.len() {
+            let input = &data[..len];
+            assert_eq!(base64(input), base64::engine::general_purpose::STANDARD.encode(input), "length {len}");
+        }
+    }
 
     #[test]
     fn encodes_reserved_bytes_with_upper_case_hex() {

@@ -37,11 +37,16 @@ impl AmzDate {
     /// The instant `now`, truncated to the second. Times before 1970 or
     /// after 9999 are clamped into that range.
     pub fn from_system_time(now: SystemTime) -> Self {
+        Self::from_unix(Self::unix_of(now))
+    }
+
+    /// The seconds of [`Self::from_system_time`], without formatting.
+    pub(crate) fn unix_of(now: SystemTime) -> i64 {
         let unix = match now.duration_since(UNIX_EPOCH) {
             Ok(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
             Err(_) => 0,
         };
-        Self::from_unix(unix.min(MAX_UNIX))
+        unix.min(MAX_UNIX)
     }
 
     /// The instant `unix` seconds after 1970-01-01T00:00:00Z.
@@ -153,11 +158,13 @@ impl AmzDate {
 
     /// Appends [`Self::to_iso8601`] to `out`.
     pub(crate) fn write_iso8601(&self, out: &mut String) {
-        let t = self.as_str();
-        for part in [&t[0..4], "-", &t[4..6], "-", &t[6..8], "T", &t[9..11], ":", &t[11..13], ":", &t[13..15], ".000Z"]
-        {
-            out.push_str(part);
-        }
+        let t = &self.text;
+        #[rustfmt::skip]
+        let iso = [
+            t[0], t[1], t[2], t[3], b'-', t[4], t[5], b'-', t[6], t[7], b'T',
+            t[9], t[10], b':', t[11], t[12], b':', t[13], t[14], b'.', b'0', b'0', b'0', b'Z',
+        ];
+        out.push_str(std::str::from_utf8(&iso).unwrap_or_default());
     }
 }
 

@@ -2,10 +2,8 @@
 //!
 //! <https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-post-example.html>
 
+use std::sync::Arc;
 use std::time::SystemTime;
-
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
 
 use super::condition::{Condition, write_json_string};
 use crate::canonical::{ALGORITHM, push_object_path};
@@ -109,16 +107,17 @@ impl PostPolicy {
 /// file (which goes last, as the field `file`).
 ///
 /// It borrows the policy's own fields from the [`PostPolicy`] and keeps the
-/// signed ones by value, so signing allocates only the URL, the credential,
-/// the JSON and its base64; [`Self::fields`] lists them all in order.
+/// signed ones by value (the credential shared with the signer's cache), so
+/// signing allocates only the URL, the JSON and its base64; [`Self::fields`]
+/// lists them all in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PostForm<'p> {
     /// The form's action URL.
     pub url: String,
     /// The policy's own fields (`key`, `acl`, …), in the order they were added.
     policy_fields: &'p [(String, String)],
-    /// `x-amz-credential`.
-    credential: String,
+    /// `x-amz-credential`, shared with the signer's state for the date.
+    credential: Arc<str>,
     /// `x-amz-date`.
     date: AmzDate,
     /// `x-amz-security-token`, with temporary credentials.
@@ -180,7 +179,7 @@ impl Signer {
         policy: &'p PostPolicy,
         now: SystemTime,
     ) -> Result<PostForm<'p>, SignError> {
-        let time = AmzDate::from_system_time(now);
+        let (day, time) = self.day_at(now);
         if policy.expiration <= time {
             return Err(SignError::InvalidPolicy {
                 reason: format!("it expires at {} which is not after now ({time})", policy.expiration.to_iso8601()),
@@ -195,8 +194,7 @@ impl Signer {
                 }
             }
         }
-        let mut credential = String::with_capacity(96);
-        self.write_credential(&mut credential, &time);
+        let credential = Arc::clone(&day.credential);
         let host = endpoint.host_for(bucket);
         let mut url = String::with_capacity(endpoint.scheme().len() + 3 + host.len() + 1 + bucket.len());
         url.push_str(endpoint.scheme());
@@ -224,8 +222,8 @@ impl Signer {
         }
         json.push_str("]}");
 
-        let encoded = STANDARD.encode(json.as_bytes());
-        let signature = self.sign_with_day_key(&time, encoded.as_bytes());
+        let encoded = crate::encoding::base64(json.as_bytes());
+        let signature = day.key.sign(encoded.as_bytes());
         Ok(PostForm {
             url,
             policy_fields: &policy.fields,

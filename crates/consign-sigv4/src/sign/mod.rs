@@ -102,15 +102,20 @@ pub struct Signer {
 }
 
 /// What a signer keeps for one date: everything that changes only daily.
-struct DayState {
+pub(crate) struct DayState {
     /// `YYYYMMDD`.
     date: String,
-    key: SigningKey,
+    /// The first second of the date, from which the times of the day are
+    /// formatted without the calendar arithmetic.
+    midnight: AmzDate,
+    pub(crate) key: SigningKey,
     /// `\ndate/region/service/aws4_request\n`: the scope line of a string to
     /// sign with the line breaks around it, so signing feeds it in one piece.
     scope_line: String,
-    /// `AKID/date/region/service/aws4_request`, percent-encoded as the value
-    /// of `X-Amz-Credential`.
+    /// `AKID/date/region/service/aws4_request`, the value of a POST form's
+    /// `x-amz-credential`.
+    pub(crate) credential: Arc<str>,
+    /// The same, percent-encoded as the value of `X-Amz-Credential`.
     encoded_credential: String,
 }
 
@@ -122,10 +127,14 @@ impl DayState {
         for part in credential_parts {
             crate::encoding::uri_encode_str_into(&mut encoded_credential, part, crate::encoding::Slash::Encode);
         }
+        let mut credential = String::with_capacity(96);
+        signer.write_credential(&mut credential, time);
         Self {
             date: time.date_stamp().to_owned(),
+            midnight: AmzDate::from_unix(time.unix() - time.unix().rem_euclid(86_400)),
             key: SigningKey::derive(signer.credentials.secret(), &scope),
             scope_line: format!("\n{scope}\n"),
+            credential: credential.into(),
             encoded_credential,
         }
     }
@@ -206,10 +215,17 @@ impl Signer {
         day
     }
 
-    /// HMAC-SHA256 of `message` under the key of the date of `time`,
-    /// without copying the key out of the cache.
-    pub(crate) fn sign_with_day_key(&self, time: &AmzDate, message: &[u8]) -> Hex64 {
-        self.day(time).key.sign(message)
+    /// The time `now` and the state of its date; on a date already cached,
+    /// only the time of day is formatted.
+    pub(crate) fn day_at(&self, now: SystemTime) -> (Arc<DayState>, AmzDate) {
+        let unix = AmzDate::unix_of(now);
+        let cached = self.day.read().unwrap_or_else(PoisonError::into_inner);
+        if let Some(day) = cached.as_ref().filter(|d| d.midnight.unix() == unix - unix.rem_euclid(86_400)) {
+            return (Arc::clone(day), day.midnight.plus_seconds(unix - day.midnight.unix()));
+        }
+        drop(cached);
+        let time = AmzDate::from_unix(unix);
+        (self.day(&time), time)
     }
 
     /// Signs the string to sign of a canonical request that hashes to
