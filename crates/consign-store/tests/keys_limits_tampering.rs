@@ -420,3 +420,35 @@ async fn access_keys_are_limited_to_their_buckets_and_anonymous_requests_are_ref
     assert!(answer.starts_with("HTTP/1.1 403") && answer.contains("<Code>AccessDenied</Code>"), "{answer}");
     let _ = std::fs::remove_dir_all(&store.dir);
 }
+
+#[tokio::test]
+async fn xml_bodies_must_match_their_signed_hash() {
+    let store = start(|_| {}).await;
+    let host = store.address.to_string();
+    let signer = Signer::s3(Credentials::new(DEV_ACCESS_KEY, DEV_SECRET_KEY), "us-east-1");
+    let signed_body = "<CORSConfiguration><CORSRule><AllowedOrigin>https://app.example.com</AllowedOrigin>\
+        <AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>";
+    let swapped_body = signed_body.replace("https://app.example.com", "*");
+    for (query, body) in
+        [("cors=", swapped_body.as_str()), ("delete=", "<Delete><Object><Key>k</Key></Object></Delete>")]
+    {
+        let length = body.len().to_string();
+        let headers = [("host", host.as_str()), ("content-length", length.as_str())];
+        let request =
+            HttpRequest { method: if query == "cors=" { "PUT" } else { "POST" }, path: "/b", query, headers: &headers };
+        let signed =
+            signer.sign_headers(&request, Payload::Bytes(signed_body.as_bytes()), SystemTime::now()).expect("sign");
+        let mut text = format!("{} /b?{query} HTTP/1.1\r\nconnection: close\r\n", request.method);
+        for (name, value) in headers.iter().copied().chain(signed.headers.iter().map(|(n, v)| (*n, v.as_str()))) {
+            text.push_str(&format!("{name}: {value}\r\n"));
+        }
+        text.push_str("\r\n");
+        text.push_str(body);
+        let answer = raw(store.address, text.as_bytes()).await;
+        assert!(answer.contains("<Code>XAmzContentSHA256Mismatch</Code>"), "{query}: {answer}");
+    }
+    let client = S3Client::dev(store.address);
+    let cors = client.send("GET", "/b", "cors=", &[], RequestBody::Bytes(Bytes::new())).await.expect("get cors");
+    assert_eq!(cors.status, 404, "a CORS configuration was stored from a body nobody signed: {}", cors.text());
+    let _ = std::fs::remove_dir_all(&store.dir);
+}

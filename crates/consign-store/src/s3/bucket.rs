@@ -46,7 +46,7 @@ pub async fn create_bucket(
     validate_bucket_name(name)?;
     let has_body = request.header("content-length").is_some_and(|l| l.trim() != "0");
     if has_body {
-        let config = read_xml_body(body, store.config().limits.max_xml_body).await?;
+        let config = read_xml_body(body, store.config().limits.max_xml_body, &caller.verified.payload).await?;
         let constraint = config.child_text("LocationConstraint").unwrap_or("").trim();
         let region = &store.config().region;
         let matches = constraint == region || (constraint.is_empty() && region == "us-east-1");

@@ -79,10 +79,13 @@ pub fn development_default() -> CorsConfiguration {
 fn wildcard_match(pattern: &str, value: &str) -> bool {
     match pattern.split_once('*') {
         None => pattern.eq_ignore_ascii_case(value),
+        // Bytes, not chars: a value is client input and may cut a
+        // multi-byte character anywhere.
         Some((head, tail)) => {
+            let value = value.as_bytes();
             value.len() >= head.len() + tail.len()
-                && value[..head.len()].eq_ignore_ascii_case(head)
-                && value[value.len() - tail.len()..].eq_ignore_ascii_case(tail)
+                && value[..head.len()].eq_ignore_ascii_case(head.as_bytes())
+                && value[value.len() - tail.len()..].eq_ignore_ascii_case(tail.as_bytes())
         }
     }
 }
@@ -260,7 +263,9 @@ pub async fn put_bucket_cors(
     body: Body,
 ) -> Result<Response, S3Error> {
     let bucket = writable_bucket(store, request, caller)?;
-    let config = CorsConfiguration::from_xml(&read_xml_body(body, store.config().limits.max_xml_body).await?)?;
+    let config = CorsConfiguration::from_xml(
+        &read_xml_body(body, store.config().limits.max_xml_body, &caller.verified.payload).await?,
+    )?;
     bucket.update_config(|c| c.cors = Some(config)).map_err(|e| S3Error::internal(&e))?;
     Ok(StatusCode::OK.into_response())
 }
@@ -302,6 +307,9 @@ mod tests {
         assert!(config.find("https://app.example.com", "GET", &[]).is_none());
         assert!(config.find("https://evil.com", "PUT", &[]).is_none());
         assert!(config.find("https://app.example.com", "PUT", &["authorization"]).is_none());
+        // Multi-byte characters where the pattern's prefix ends never panic.
+        assert!(config.find("https://app.example.com", "PUT", &["x-amzé"]).is_none());
+        assert!(config.find("https:/é.example.com", "PUT", &[]).is_none());
         let round_trip = CorsConfiguration::from_xml(&parse(config.to_xml().as_bytes()).unwrap()).unwrap();
         assert_eq!(round_trip, config);
     }

@@ -54,7 +54,7 @@ pub async fn delete_objects(
     body: Body,
 ) -> Result<Response, S3Error> {
     let bucket = writable_bucket(store, request, caller)?;
-    let bytes = read_small_body(body, store.config().limits.max_xml_body).await?;
+    let bytes = read_small_body(body, store.config().limits.max_xml_body, &caller.verified.payload).await?;
     check_integrity(request, &bytes)?;
     let root = parse_xml_body(&bytes)?;
     if root.name != "Delete" {

@@ -211,12 +211,21 @@ pub fn xml_response(status: StatusCode, body: String) -> Response {
     response
 }
 
-/// Reads a small request body (an XML document), at most `limit` bytes.
+/// Reads a small request body (an XML document), at most `limit` bytes,
+/// and checks it against the signed `x-amz-content-sha256`.
 ///
 /// # Errors
-/// `MaxMessageLengthExceeded`, `IncompleteBody`.
-pub async fn read_small_body(body: Body, limit: usize) -> Result<bytes::Bytes, S3Error> {
-    axum::body::to_bytes(body, limit).await.map_err(|e| {
+/// `MaxMessageLengthExceeded`, `IncompleteBody`, `XAmzContentSHA256Mismatch`,
+/// and `InvalidRequest` for an aws-chunked body.
+pub async fn read_small_body(
+    body: Body,
+    limit: usize,
+    payload: &consign_sigv4::PayloadCheck,
+) -> Result<bytes::Bytes, S3Error> {
+    if matches!(payload, consign_sigv4::PayloadCheck::Streaming(_)) {
+        return Err(S3Error::invalid_request("this operation takes a plain body, not an aws-chunked one"));
+    }
+    let bytes = axum::body::to_bytes(body, limit).await.map_err(|e| {
         if std::error::Error::source(&e).is_some_and(|s| s.is::<http_body_util::LengthLimitError>()) {
             S3Error::new(
                 "MaxMessageLengthExceeded",
@@ -226,7 +235,21 @@ pub async fn read_small_body(body: Body, limit: usize) -> Result<bytes::Bytes, S
         } else {
             S3Error::new("IncompleteBody", StatusCode::BAD_REQUEST, format!("the request body could not be read: {e}"))
         }
-    })
+    })?;
+    // The signature covers the body only through x-amz-content-sha256.
+    if let consign_sigv4::PayloadCheck::Sha256(expected) = payload {
+        let computed = consign_sigv4::sha256_hex(&bytes);
+        if computed.as_str() != expected {
+            return Err(S3Error::new(
+                "XAmzContentSHA256Mismatch",
+                StatusCode::BAD_REQUEST,
+                "The provided 'x-amz-content-sha256' header does not match what was computed.",
+            )
+            .with("ClientComputedContentSHA256", expected.clone())
+            .with("S3ComputedContentSHA256", computed.as_str()));
+        }
+    }
+    Ok(bytes)
 }
 
 /// Parses an XML request body.
@@ -245,8 +268,12 @@ pub fn parse_xml_body(bytes: &[u8]) -> Result<xml::Element, S3Error> {
 ///
 /// # Errors
 /// As [`read_small_body`] and [`parse_xml_body`].
-pub async fn read_xml_body(body: Body, limit: usize) -> Result<xml::Element, S3Error> {
-    parse_xml_body(&read_small_body(body, limit).await?)
+pub async fn read_xml_body(
+    body: Body,
+    limit: usize,
+    payload: &consign_sigv4::PayloadCheck,
+) -> Result<xml::Element, S3Error> {
+    parse_xml_body(&read_small_body(body, limit, payload).await?)
 }
 
 /// `Last-Modified` and friends: an HTTP date.

@@ -202,7 +202,7 @@ pub async fn complete(
 ) -> Result<Response, S3Error> {
     let bucket = writable_bucket(store, request, caller)?;
     let upload = upload_of(store, request)?;
-    let root = read_xml_body(body, store.config().limits.max_xml_body).await?;
+    let root = read_xml_body(body, store.config().limits.max_xml_body, &caller.verified.payload).await?;
     if root.name != "CompleteMultipartUpload" {
         return Err(S3Error::malformed_xml(format!(
             "the root element must be CompleteMultipartUpload, not {}",
@@ -268,7 +268,15 @@ pub async fn complete(
         .storage()
         .complete_upload(bucket, upload.upload_id.clone(), chosen, meta)
         .await
-        .map_err(|e| S3Error::internal(&e))?;
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::InvalidInput => S3Error::new(
+                "InvalidPart",
+                StatusCode::BAD_REQUEST,
+                format!("A part was uploaded again while the upload was being completed ({e}); complete it again with the new ETag."),
+            ),
+            std::io::ErrorKind::NotFound => S3Error::no_such_upload(&upload.upload_id),
+            _ => S3Error::internal(&e),
+        })?;
 
     let host = request.header("host").unwrap_or("localhost");
     let mut xml = XmlWriter::new();

@@ -59,7 +59,12 @@ pub struct Bucket {
     name: String,
     dir: PathBuf,
     config: RwLock<BucketConfig>,
+    /// The keys, for listing. Its write lock also orders publishing against
+    /// deleting the bucket.
     index: RwLock<BTreeMap<String, ObjectSummary>>,
+    /// Set, under the index lock, once the bucket is being deleted: nothing
+    /// may be published into it after that.
+    deleted: std::sync::atomic::AtomicBool,
 }
 
 impl Bucket {
@@ -138,8 +143,11 @@ impl Bucket {
     fn publish(&self, temp: &Path, meta: &ObjectMeta) -> io::Result<()> {
         let path = self.object_path(&meta.key);
         let parent = path.parent().unwrap_or(&self.dir);
-        std::fs::create_dir_all(parent)?;
         let mut index = self.index.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if self.deleted.load(std::sync::atomic::Ordering::Acquire) {
+            return Err(io::Error::new(io::ErrorKind::NotFound, format!("the bucket {} was deleted", self.name)));
+        }
+        std::fs::create_dir_all(parent)?;
         std::fs::rename(temp, &path)?;
         sync_dir(parent)?;
         index.insert(
@@ -187,7 +195,13 @@ impl Storage {
             let index = index_objects(&dir.join("objects"))?;
             buckets.insert(
                 name.clone(),
-                Arc::new(Bucket { name, dir, config: RwLock::new(config), index: RwLock::new(index) }),
+                Arc::new(Bucket {
+                    name,
+                    dir,
+                    config: RwLock::new(config),
+                    index: RwLock::new(index),
+                    deleted: Default::default(),
+                }),
             );
         }
         Ok(Self { root, buckets: RwLock::new(buckets) })
@@ -226,8 +240,13 @@ impl Storage {
         let config = BucketConfig { created_ms, cors: None };
         write_json_atomically(&dir.join("bucket.json"), &config, &dir)?;
         sync_dir(&self.root.join("buckets"))?;
-        let bucket =
-            Bucket { name: name.to_owned(), dir, config: RwLock::new(config), index: RwLock::new(BTreeMap::new()) };
+        let bucket = Bucket {
+            name: name.to_owned(),
+            dir,
+            config: RwLock::new(config),
+            index: RwLock::new(BTreeMap::new()),
+            deleted: Default::default(),
+        };
         buckets.insert(name.to_owned(), Arc::new(bucket));
         Ok(true)
     }
@@ -244,12 +263,15 @@ impl Storage {
         if !index.is_empty() {
             return Ok(false);
         }
-        // Remove the description first: a crash after it leaves a folder
-        // that `open` ignores.
-        std::fs::remove_file(bucket.dir.join("bucket.json"))?;
-        std::fs::remove_dir_all(&bucket.dir)?;
+        // From here no upload can publish into it (see `publish`).
+        bucket.deleted.store(true, std::sync::atomic::Ordering::Release);
+        let dir = bucket.dir.clone();
         drop(index);
         buckets.remove(name);
+        // Remove the description first: a crash after it leaves a folder
+        // that `open` ignores.
+        std::fs::remove_file(dir.join("bucket.json"))?;
+        std::fs::remove_dir_all(&dir)?;
         Ok(true)
     }
 

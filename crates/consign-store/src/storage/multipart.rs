@@ -173,7 +173,8 @@ impl Storage {
     /// size and ETag are filled in here), and deletes the upload.
     ///
     /// # Errors
-    /// I/O errors; nothing is published then.
+    /// I/O errors; nothing is published then. `InvalidInput` when a part was
+    /// replaced after the list was checked.
     pub async fn complete_upload(
         self: &Arc<Self>,
         bucket: Arc<Bucket>,
@@ -188,8 +189,18 @@ impl Storage {
                 let mut out = std::fs::File::create(&temp)?;
                 let mut etags = md5::Md5::new();
                 let mut buffer = vec![0u8; 1024 * 1024];
+                let mut size = 0;
                 for part in &parts {
                     let (mut file, part_meta) = object_file::open(&storage.part_path(&upload_id, part.number))?;
+                    // A retried UploadPart may have replaced the part since the
+                    // client's list was checked: never publish bytes it did not name.
+                    if part_meta.etag != part.etag {
+                        return Err(io::Error::new(
+                            io::ErrorKind::InvalidInput,
+                            format!("part {} changed", part.number),
+                        ));
+                    }
+                    size += part_meta.size;
                     file.seek(SeekFrom::Start(0))?;
                     let mut remaining = part_meta.size;
                     while remaining > 0 {
@@ -203,7 +214,7 @@ impl Storage {
                         .collect::<Vec<u8>>();
                     etags.update(&raw);
                 }
-                meta.size = parts.iter().map(|p| p.size).sum();
+                meta.size = size;
                 let digest: [u8; 16] = etags.finalize().into();
                 meta.etag = format!("{}-{}", crate::body::checksum::hex(&digest), parts.len());
                 meta.parts = Some(u32::try_from(parts.len()).unwrap_or(u32::MAX));
