@@ -452,3 +452,24 @@ async fn xml_bodies_must_match_their_signed_hash() {
     assert_eq!(cors.status, 404, "a CORS configuration was stored from a body nobody signed: {}", cors.text());
     let _ = std::fs::remove_dir_all(&store.dir);
 }
+
+#[tokio::test]
+async fn of_racing_conditional_puts_exactly_one_wins() {
+    let store = start(|_| {}).await;
+    let client = S3Client::dev(store.address);
+    let mut tasks = Vec::new();
+    for i in 0..12u8 {
+        let client = client.clone();
+        tasks.push(tokio::spawn(async move {
+            let body = RequestBody::Bytes(Bytes::from(vec![i; 256 * 1024]));
+            client.send("PUT", "/b/once", "", &[("if-none-match", "*")], body).await.map(|r| r.status)
+        }));
+    }
+    let mut statuses = Vec::new();
+    for task in tasks {
+        statuses.push(task.await.expect("task").expect("put"));
+    }
+    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
+    assert!(statuses.iter().all(|s| *s == 200 || *s == 412), "{statuses:?}");
+    let _ = std::fs::remove_dir_all(&store.dir);
+}

@@ -135,7 +135,10 @@ pub async fn put_object(
     let bucket = writable_bucket(store, request, &caller)?;
     let key = key_of(request)?;
     let upload = UploadHeaders::from_headers(&request.headers)?;
-    if request.header("if-none-match").is_some_and(|v| v.trim() == "*") && bucket.with_index(|i| i.contains_key(key)) {
+    // `If-None-Match: *` is checked early to spare a doomed upload, and again
+    // at publication, where it decides between racing writers.
+    let if_absent = request.header("if-none-match").is_some_and(|v| v.trim() == "*");
+    if if_absent && bucket.with_index(|i| i.contains_key(key)) {
         return Err(precondition_failed("If-None-Match"));
     }
     let limits = &store.config().limits;
@@ -148,7 +151,15 @@ pub async fn put_object(
     meta.checksums = received.checksum.iter().cloned().collect();
     meta.checksum_type = received.checksum.as_ref().map(|_| "FULL_OBJECT".to_owned());
     let etag = meta.etag.clone();
-    received.object.commit(bucket, meta).await.map_err(|e| S3Error::internal(&e))?;
+    let committed = if if_absent {
+        received.object.commit_if_absent(bucket, meta).await
+    } else {
+        received.object.commit(bucket, meta).await
+    };
+    committed.map_err(|e| match e.kind() {
+        std::io::ErrorKind::AlreadyExists => precondition_failed("If-None-Match"),
+        _ => S3Error::internal(&e),
+    })?;
     let mut response = StatusCode::OK.into_response();
     let headers = response.headers_mut();
     insert(headers, "etag", &quoted(&etag));

@@ -140,12 +140,19 @@ impl Bucket {
 
     /// Publishes a finished temporary file as `meta.key` (see the module
     /// guarantees), replacing any previous object.
-    fn publish(&self, temp: &Path, meta: &ObjectMeta) -> io::Result<()> {
+    ///
+    /// With `if_absent`, publishing fails with `AlreadyExists` when the key
+    /// exists at that moment (checked under the index lock, so of several
+    /// racing conditional writers exactly one wins).
+    fn publish(&self, temp: &Path, meta: &ObjectMeta, if_absent: bool) -> io::Result<()> {
         let path = self.object_path(&meta.key);
         let parent = path.parent().unwrap_or(&self.dir);
         let mut index = self.index.write().unwrap_or_else(std::sync::PoisonError::into_inner);
         if self.deleted.load(std::sync::atomic::Ordering::Acquire) {
             return Err(io::Error::new(io::ErrorKind::NotFound, format!("the bucket {} was deleted", self.name)));
+        }
+        if if_absent && index.contains_key(&meta.key) {
+            return Err(io::Error::new(io::ErrorKind::AlreadyExists, format!("{} exists", meta.key)));
         }
         std::fs::create_dir_all(parent)?;
         std::fs::rename(temp, &path)?;

@@ -220,7 +220,7 @@ impl Storage {
                 meta.parts = Some(u32::try_from(parts.len()).unwrap_or(u32::MAX));
                 object_file::write_trailer(&mut out, &meta)?;
                 out.sync_all()?;
-                bucket.publish(&temp, &meta)?;
+                bucket.publish(&temp, &meta, false)?;
                 Ok(meta)
             })();
             if result.is_err() {

@@ -200,11 +200,29 @@ impl FinishedObject {
     ///
     /// # Errors
     /// I/O errors; the temporary file is deleted.
-    pub async fn commit(mut self, bucket: std::sync::Arc<Bucket>, meta: ObjectMeta) -> io::Result<()> {
+    pub async fn commit(self, bucket: std::sync::Arc<Bucket>, meta: ObjectMeta) -> io::Result<()> {
+        self.commit_with(bucket, meta, false).await
+    }
+
+    /// As [`Self::commit`], only if no object has the key when it is
+    /// published (`If-None-Match: *`).
+    ///
+    /// # Errors
+    /// `AlreadyExists` when it has; I/O errors. The temporary file is deleted.
+    pub async fn commit_if_absent(self, bucket: std::sync::Arc<Bucket>, meta: ObjectMeta) -> io::Result<()> {
+        self.commit_with(bucket, meta, true).await
+    }
+
+    async fn commit_with(
+        mut self,
+        bucket: std::sync::Arc<Bucket>,
+        meta: ObjectMeta,
+        if_absent: bool,
+    ) -> io::Result<()> {
         let file = self.file.take();
         let temp = std::mem::take(&mut self.temp);
         tokio::task::spawn_blocking(move || {
-            let result = seal(file, &temp, &meta).and_then(|()| bucket.publish(&temp, &meta));
+            let result = seal(file, &temp, &meta).and_then(|()| bucket.publish(&temp, &meta, if_absent));
             if result.is_err() {
                 let _ = std::fs::remove_file(&temp);
             }
