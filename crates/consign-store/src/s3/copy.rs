@@ -11,7 +11,7 @@ use tokio::io::AsyncReadExt;
 
 use super::auth::Caller;
 use super::error::S3Error;
-use super::multipart::part_number;
+use super::multipart::{part_number, store_part};
 use super::object::{UploadHeaders, precondition_failed};
 use super::request::S3Request;
 use super::xml::XmlWriter;
@@ -179,24 +179,7 @@ pub async fn upload_part_copy(store: &Store, request: &S3Request, caller: &Calle
         return Err(crate::body::too_large(store.config().limits.max_part_size));
     }
     let copied = copy_range(store.storage(), file, start, length).await?;
-    let etag = hex(&copied.digests.md5);
-    let modified = now_ms();
-    let meta = ObjectMeta {
-        key: format!("{}#{number}", upload.key),
-        size: copied.digests.size,
-        etag: etag.clone(),
-        last_modified_ms: modified,
-        content_type: None,
-        headers: Vec::new(),
-        user_metadata: Vec::new(),
-        checksums: Vec::new(),
-        checksum_type: None,
-        parts: None,
-    };
-    copied
-        .commit_to(store.storage().part_path(&upload.upload_id, number), meta)
-        .await
-        .map_err(|e| S3Error::internal(&e))?;
+    let (etag, modified) = store_part(store, &upload, number, copied, Vec::new()).await?;
     let mut xml = XmlWriter::new();
     xml.root("CopyPartResult");
     xml.element("LastModified", &iso_date(modified));

@@ -19,6 +19,7 @@ use crate::body::checksum::{ChecksumAlgorithm, Checksummer, hex};
 use crate::body::{Expectations, receive};
 use crate::storage::ObjectMeta;
 use crate::storage::multipart::{MultipartUpload, PartInfo};
+use crate::storage::writer::FinishedObject;
 
 /// Every part but the last must be at least this large.
 pub const MIN_PART_SIZE: u64 = 5 * 1024 * 1024;
@@ -101,34 +102,49 @@ pub async fn upload_part(
     let expect =
         Expectations::from_request(request, caller.verified.payload, limits.max_part_size, limits.idle_timeout)?;
     let received = receive(body, expect, store.storage()).await?;
-    let etag = hex(&received.object.digests.md5);
-    let meta = ObjectMeta {
-        key: format!("{}#{number}", upload.key),
-        size: received.object.digests.size,
-        etag: etag.clone(),
-        last_modified_ms: now_ms(),
-        content_type: None,
-        headers: Vec::new(),
-        user_metadata: Vec::new(),
-        checksums: received.checksum.iter().cloned().collect(),
-        checksum_type: None,
-        parts: None,
-    };
-    let path = store.storage().part_path(&upload.upload_id, number);
-    received.object.commit_to(path, meta).await.map_err(|e| {
-        if e.kind() == std::io::ErrorKind::NotFound {
-            // Aborted while the part was arriving.
-            S3Error::no_such_upload(&upload.upload_id)
-        } else {
-            S3Error::internal(&e)
-        }
-    })?;
+    let checksums = received.checksum.iter().cloned().collect();
+    let (etag, _) = store_part(store, &upload, number, received.object, checksums).await?;
     let mut response = StatusCode::OK.into_response();
     insert(response.headers_mut(), "etag", &quoted(&etag));
     if let Some((algorithm, value)) = &received.checksum {
         insert(response.headers_mut(), algorithm.header(), value);
     }
     Ok(response)
+}
+
+/// Publishes a received (or copied) part as part `number` of `upload`;
+/// returns its ETag and modification time.
+///
+/// # Errors
+/// `NoSuchUpload` when the upload was aborted while the part arrived.
+pub async fn store_part(
+    store: &Store,
+    upload: &MultipartUpload,
+    number: u32,
+    object: FinishedObject,
+    checksums: Vec<(ChecksumAlgorithm, String)>,
+) -> Result<(String, i64), S3Error> {
+    let meta = ObjectMeta {
+        key: format!("{}#{number}", upload.key),
+        size: object.digests.size,
+        etag: hex(&object.digests.md5),
+        last_modified_ms: now_ms(),
+        content_type: None,
+        headers: Vec::new(),
+        user_metadata: Vec::new(),
+        checksums,
+        checksum_type: None,
+        parts: None,
+    };
+    let stored = (meta.etag.clone(), meta.last_modified_ms);
+    object.commit_to(store.storage().part_path(&upload.upload_id, number), meta).await.map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            S3Error::no_such_upload(&upload.upload_id)
+        } else {
+            S3Error::internal(&e)
+        }
+    })?;
+    Ok(stored)
 }
 
 /// `GET /bucket/key?uploadId=…`: ListParts.
