@@ -11,6 +11,8 @@
 //! botocore`. Without it the test is skipped, except when `CI=true`, where
 //! it fails. `BOTOCORE_SEED` and `BOTOCORE_COUNT` change the cases.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -18,7 +20,6 @@ use std::time::{Duration, SystemTime};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use consign_sigv4::encoding::percent_decode;
 use consign_sigv4::{
     AmzDate, Authentication, Credentials, Endpoint, HttpRequest, ObjectRequest, Payload, PayloadCheck, PolicyDocument,
     PostAuth, PostPolicy, SecretKey, Signer, Verifier, VerifyError, sha256_hex,
@@ -121,24 +122,6 @@ fn split_url(url: &str) -> (&str, &str) {
     rest.split_once('?').unwrap_or((rest, ""))
 }
 
-fn decode(text: &str) -> String {
-    String::from_utf8(percent_decode(text).expect("valid escapes").into_owned()).expect("UTF-8")
-}
-
-/// The query parameters, decoded and sorted.
-fn query_multiset(query: &str) -> Vec<(String, String)> {
-    let mut params: Vec<_> = query
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (n, v) = p.split_once('=').unwrap_or((p, ""));
-            (decode(n), decode(v))
-        })
-        .collect();
-    params.sort();
-    params
-}
-
 fn param<'q>(query: &'q [(String, String)], name: &str) -> &'q str {
     query.iter().find(|(n, _)| n == name).map_or("", |(_, v)| v.as_str())
 }
@@ -227,7 +210,7 @@ fn check_presign(ctx: &mut Ctx, case: &Value) {
     ctx.check(kind(&tampered) == "SignatureDoesNotMatch", || format!("{name}: tampered: {tampered:?}"));
 
     // Our signer makes the same URL from the same inputs.
-    let botocore_query = query_multiset(query);
+    let botocore_query = common::query_multiset(query);
     let own_query: Vec<(String, String)> =
         botocore_query.iter().filter(|(n, _)| !n.starts_with("X-Amz-")).cloned().collect();
     let (bucket, key) = (str_of(case, "bucket"), str_of(case, "key"));
@@ -244,7 +227,7 @@ fn check_presign(ctx: &mut Ctx, case: &Value) {
         return;
     };
     let (our_path, our_query) = split_url(&ours.url);
-    let our_params = query_multiset(our_query);
+    let our_params = common::query_multiset(our_query);
     ctx.check(our_path == path, || format!("{name}: path: ours {our_path} botocore {path}"));
     ctx.check(our_params == botocore_query, || {
         format!("{name}: query params differ:\n ours     {our_params:?}\n botocore {botocore_query:?}")

@@ -30,6 +30,8 @@
 //!   given; we decode it and encode it once again, as a receiving server
 //!   must, since it sees only the decoded key.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::time::{Duration, UNIX_EPOCH};
 
@@ -40,10 +42,9 @@ use aws_sigv4::http_request::{
 };
 use aws_sigv4::sign::v4::SigningParams;
 use aws_smithy_runtime_api::client::identity::Identity;
-use consign_sigv4::encoding::{Slash, percent_decode, uri_encode};
+use consign_sigv4::encoding::{Slash, uri_encode};
 use consign_sigv4::{Credentials, HttpRequest, Payload, Signer, sha256_hex};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, RngSeed};
 
 /// Pieces that object keys are made of: unreserved characters, every
 /// reserved one that matters, `%`, `+`, spaces, dot segments, repeated
@@ -250,20 +251,6 @@ fn case_strategy() -> impl Strategy<Value = Case> {
     )
 }
 
-/// A fixed number of cases from a fixed seed (both overridable with
-/// `PROPTEST_CASES` / `PROPTEST_RNG_SEED`), and no regression files.
-fn config(cases: u32) -> Config {
-    let mut config = Config::default();
-    if std::env::var_os("PROPTEST_CASES").is_none() {
-        config.cases = cases;
-    }
-    if std::env::var_os("PROPTEST_RNG_SEED").is_none() {
-        config.rng_seed = RngSeed::Fixed(0x5167_4ae5);
-    }
-    config.failure_persistence = None;
-    config
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Service {
     /// `s3`: single encoding, no normalization, `x-amz-content-sha256`.
@@ -361,19 +348,6 @@ fn sorted(mut pairs: Vec<(String, String)>) -> Vec<(String, String)> {
     pairs
 }
 
-/// The decoded `(name, value)` pairs of a wire query string.
-fn decode_query(query: &str) -> Vec<(String, String)> {
-    let decode = |s: &str| String::from_utf8(percent_decode(s).expect("valid escapes").into_owned()).expect("UTF-8");
-    query
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (n, v) = p.split_once('=').unwrap_or((p, ""));
-            (decode(n), decode(v))
-        })
-        .collect()
-}
-
 fn check_header_mode(case: &Case, service: Service) {
     let hash = sha256_hex(&case.body);
     let theirs = sign_with_aws_sigv4(case, service, SignatureLocation::Headers, hash.as_str());
@@ -427,7 +401,7 @@ fn check_query_mode(case: &Case, service: Service) {
     let mut expected = case.query_pairs.clone();
     expected.extend(theirs.additions);
     assert_eq!(
-        sorted(decode_query(&ours.query)),
+        sorted(common::decode_query(&ours.query)),
         sorted(expected),
         "presigned query parameters differ ({service:?}) for {case:#?}\nours: {}",
         ours.query
@@ -436,7 +410,7 @@ fn check_query_mode(case: &Case, service: Service) {
 }
 
 proptest! {
-    #![proptest_config(config(4000))]
+    #![proptest_config(common::proptest_config(4000, 0x5167_4ae5))]
 
     #[test]
     fn s3_header_and_query_signatures_match_aws_sigv4(case in case_strategy()) {
@@ -446,7 +420,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(config(1000))]
+    #![proptest_config(common::proptest_config(1000, 0x5167_4ae5))]
 
     #[test]
     fn generic_service_signatures_match_aws_sigv4(case in case_strategy()) {

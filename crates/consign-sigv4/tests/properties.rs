@@ -2,16 +2,17 @@
 //! any single change to a signed element makes it refuse; the aws-chunked
 //! encoder and decoder round-trip, and a flipped byte never goes unnoticed.
 
+mod common;
+
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use consign_sigv4::encoding::{Slash, percent_decode, uri_encode};
+use consign_sigv4::encoding::{Slash, uri_encode};
 use consign_sigv4::{
     AmzDate, ChunkedDecoder, Credentials, Decoded, HttpRequest, MIN_SIGNED_CHUNK_SIZE, Payload, PayloadCheck, Signer,
     StreamingContext, StreamingMode, Verified, Verifier, VerifyError, sha256_hex,
 };
 use proptest::prelude::*;
 use proptest::sample::Index;
-use proptest::test_runner::{Config, RngSeed};
 
 const KEY_PIECES: &[&str] = &[
     "a", "b", "Z", "0", "9", "photos", "cat.png", " ", "  ", "+", "%", "%20", "%2F", "~", "=", "&", "😀", "é", "ሴ",
@@ -49,18 +50,6 @@ const REGIONS: &[&str] = &["us-east-1", "eu-west-3", "ap-southeast-2"];
 const HOSTS: &[&str] = &["examplebucket.s3.amazonaws.com", "127.0.0.1:9000", "localhost"];
 const TIMES: &[u64] = &[1_440_938_160, 1_709_251_199, 946_684_800, 2_147_483_648];
 const SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
-
-fn config(cases: u32) -> Config {
-    let mut config = Config::default();
-    if std::env::var_os("PROPTEST_CASES").is_none() {
-        config.cases = cases;
-    }
-    if std::env::var_os("PROPTEST_RNG_SEED").is_none() {
-        config.rng_seed = RngSeed::Fixed(0x0c0f_f1e5);
-    }
-    config.failure_persistence = None;
-    config
-}
 
 fn text(pieces: &'static [&'static str], len: std::ops::Range<usize>) -> impl Strategy<Value = String> {
     prop::collection::vec(prop::sample::select(pieces), len).prop_map(|v| v.concat())
@@ -181,18 +170,6 @@ fn wire_query(pairs: &[(String, String)]) -> String {
         .join("&")
 }
 
-fn decode_query(query: &str) -> Vec<(String, String)> {
-    let decode = |s: &str| String::from_utf8(percent_decode(s).expect("valid escapes").into_owned()).expect("UTF-8");
-    query
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (n, v) = p.split_once('=').unwrap_or((p, ""));
-            (decode(n), decode(v))
-        })
-        .collect()
-}
-
 fn at(seconds: u64) -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(seconds)
 }
@@ -221,7 +198,7 @@ impl Wire {
 
     /// Rewrites the query parameter `name` (decoded) with `change`.
     fn map_param(&mut self, name: &str, change: impl Fn(&str) -> String) {
-        let mut pairs = decode_query(&self.query);
+        let mut pairs = common::decode_query(&self.query);
         let pair = pairs.iter_mut().find(|(n, _)| n == name).expect("parameter present");
         pair.1 = change(&pair.1);
         self.query = wire_query(&pairs);
@@ -262,7 +239,7 @@ fn mutate_key(spec: &Spec, picks: &Picks) -> String {
 /// A copy of `query` (decoded pairs) with one of the request's own values
 /// changed, or a parameter added when there is none.
 fn mutate_own_query(query: &str, own: usize, picks: &Picks) -> String {
-    let mut pairs = decode_query(query);
+    let mut pairs = common::decode_query(query);
     let own_positions: Vec<usize> = (0..pairs.len()).filter(|&i| !pairs[i].0.starts_with("X-Amz-")).collect::<Vec<_>>();
     assert_eq!(own_positions.len(), own);
     if own == 0 {
@@ -448,7 +425,7 @@ fn check_presigned(spec: &Spec, picks: &Picks) {
 }
 
 proptest! {
-    #![proptest_config(config(2000))]
+    #![proptest_config(common::proptest_config(2000, 0x0c0f_f1e5))]
 
     #[test]
     fn signed_requests_verify_and_any_change_is_refused(spec in spec_strategy(), picks in picks_strategy()) {
@@ -728,7 +705,7 @@ fn check_chunked(case: &ChunkCase) {
 }
 
 proptest! {
-    #![proptest_config(config(400))]
+    #![proptest_config(common::proptest_config(400, 0x0c0f_f1e5))]
 
     #[test]
     fn aws_chunked_round_trips_and_detects_flipped_bytes(case in chunk_case_strategy()) {

@@ -11,7 +11,8 @@ use consign_sigv4::{
 use libtest_mimic::{Failed, Trial};
 use serde_json::Value;
 
-use crate::request_file::{Folding, RequestFile, query_multiset};
+use crate::common::query_multiset;
+use crate::request_file::{Folding, RequestFile};
 use crate::stage;
 
 struct Context {

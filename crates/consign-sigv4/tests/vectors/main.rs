@@ -6,6 +6,8 @@
 //! first stage that differs; plus one `…/verify` trial per signed request,
 //! which feeds the published (not our) signed request to our verifier.
 
+#[path = "../common/mod.rs"]
+mod common;
 mod crt_suite;
 mod legacy_suite;
 mod request_file;

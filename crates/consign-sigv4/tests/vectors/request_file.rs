@@ -59,21 +59,3 @@ impl RequestFile {
         self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 }
-
-/// Decoded `name=value` pairs of a query, sorted, for order-free comparison.
-pub fn query_multiset(query: &str) -> Vec<(String, String)> {
-    let decode = |s: &str| {
-        String::from_utf8(consign_sigv4::encoding::percent_decode(s).expect("valid escapes").into_owned())
-            .expect("UTF-8")
-    };
-    let mut pairs: Vec<(String, String)> = query
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (n, v) = p.split_once('=').unwrap_or((p, ""));
-            (decode(n), decode(v))
-        })
-        .collect();
-    pairs.sort();
-    pairs
-}
