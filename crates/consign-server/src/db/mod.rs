@@ -1,0 +1,380 @@
+//! The database of uploads, through `sqlx`'s `Any` driver: SQLite (WAL) by
+//! default, PostgreSQL for several servers sharing one. Every query is
+//! written once, in SQL both understand (`$1` placeholders, `BIGINT`,
+//! `TEXT`); migrations are embedded and run at start.
+//!
+//! State changes are compare-and-set on the `state` column
+//! (`UPDATE … WHERE id = $1 AND state = $2`), so two servers completing or
+//! reaping the same upload cannot both win.
+
+mod record;
+
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, Row};
+
+pub use record::{UploadRecord, UploadState};
+
+/// A pool of connections to the uploads database.
+#[derive(Debug, Clone)]
+pub struct Database {
+    pool: AnyPool,
+    kind: DatabaseKind,
+}
+
+/// Which database is behind the pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DatabaseKind {
+    /// SQLite, one file.
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+}
+
+/// A database failure, with the operation that failed.
+#[derive(Debug)]
+pub struct DbError {
+    operation: &'static str,
+    source: sqlx::Error,
+}
+
+impl std::fmt::Display for DbError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "database: {} failed: {}", self.operation, self.source)
+    }
+}
+
+impl std::error::Error for DbError {}
+
+fn failed(operation: &'static str) -> impl FnOnce(sqlx::Error) -> DbError {
+    move |source| DbError { operation, source }
+}
+
+const COLUMNS: &str = "id, subject, profile, method, state, filename, content_type, declared_size, \
+    checksum_algorithm, checksum, metadata, bucket, staging_key, final_key, multipart_upload_id, part_size, \
+    part_count, created_at, expires_at, updated_at, lease_until, stored_size, detected_type, etag, reason, auto_complete";
+
+/// What a finished verification writes.
+#[derive(Debug, Clone, Default)]
+pub struct Outcome<'a> {
+    /// Why it was rejected (rejections only).
+    pub reason: Option<&'a str>,
+    /// The size found in storage.
+    pub stored_size: Option<u64>,
+    /// The type the first bytes show.
+    pub detected_type: Option<&'a str>,
+    /// The ETag of the stored object.
+    pub etag: Option<&'a str>,
+}
+
+/// How much one subject holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Usage {
+    /// Uploads pending or being verified.
+    pub pending: u64,
+    /// Bytes granted or stored (pending, verifying and uploaded).
+    pub bytes: u64,
+}
+
+impl Database {
+    /// Connects to `url` (`sqlite://…` or `postgres://…`) and runs the migrations.
+    ///
+    /// # Errors
+    /// A message naming what failed: the URL, the connection, a migration.
+    pub async fn connect(url: &str) -> Result<Self, String> {
+        sqlx::any::install_default_drivers();
+        let kind = if url.starts_with("sqlite:") {
+            DatabaseKind::Sqlite
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            DatabaseKind::Postgres
+        } else {
+            return Err("the database URL must start with sqlite:// or postgres://".to_owned());
+        };
+        if kind == DatabaseKind::Sqlite {
+            create_sqlite_directory(url)?;
+        }
+        let connections = if kind == DatabaseKind::Sqlite { 8 } else { 16 };
+        let pool = AnyPoolOptions::new()
+            .max_connections(connections)
+            .acquire_timeout(std::time::Duration::from_secs(10))
+            .connect(url)
+            .await
+            .map_err(|e| format!("cannot open the database: {e}"))?;
+        sqlx::migrate!("./migrations").run(&pool).await.map_err(|e| format!("database migration failed: {e}"))?;
+        Ok(Self { pool, kind })
+    }
+
+    /// Which database this is.
+    pub fn kind(&self) -> DatabaseKind {
+        self.kind
+    }
+
+    /// Whether the database answers.
+    ///
+    /// # Errors
+    /// When it does not.
+    pub async fn ping(&self) -> Result<(), DbError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await.map(drop).map_err(failed("ping"))
+    }
+
+    /// Records a new upload.
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn insert(&self, upload: &UploadRecord) -> Result<(), DbError> {
+        let sql = format!(
+            "INSERT INTO uploads ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
+             $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)"
+        );
+        sqlx::query(&sql)
+            .bind(&upload.id)
+            .bind(&upload.subject)
+            .bind(&upload.profile)
+            .bind(&upload.method)
+            .bind(upload.state.as_str())
+            .bind(&upload.filename)
+            .bind(&upload.content_type)
+            .bind(upload.declared_size.map(to_i64))
+            .bind(&upload.checksum_algorithm)
+            .bind(&upload.checksum)
+            .bind(&upload.metadata)
+            .bind(&upload.bucket)
+            .bind(&upload.staging_key)
+            .bind(&upload.final_key)
+            .bind(&upload.multipart_upload_id)
+            .bind(upload.part_size.map(to_i64))
+            .bind(upload.part_count.map(to_i64))
+            .bind(upload.created_at)
+            .bind(upload.expires_at)
+            .bind(upload.updated_at)
+            .bind(upload.lease_until)
+            .bind(upload.stored_size.map(to_i64))
+            .bind(&upload.detected_type)
+            .bind(&upload.etag)
+            .bind(&upload.reason)
+            .bind(i64::from(upload.auto_complete))
+            .execute(&self.pool)
+            .await
+            .map(drop)
+            .map_err(failed("insert upload"))
+    }
+
+    /// The upload `id`.
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn get(&self, id: &str) -> Result<Option<UploadRecord>, DbError> {
+        let sql = format!("SELECT {COLUMNS} FROM uploads WHERE id = $1");
+        let row = sqlx::query(&sql).bind(id).fetch_optional(&self.pool).await.map_err(failed("read upload"))?;
+        row.map(|r| read_row(&r)).transpose().map_err(failed("read upload"))
+    }
+
+    /// The upload with multipart upload id `upload_id`.
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn get_by_multipart_id(&self, upload_id: &str) -> Result<Option<UploadRecord>, DbError> {
+        let sql = format!("SELECT {COLUMNS} FROM uploads WHERE multipart_upload_id = $1");
+        let row = sqlx::query(&sql).bind(upload_id).fetch_optional(&self.pool).await.map_err(failed("read upload"))?;
+        row.map(|r| read_row(&r)).transpose().map_err(failed("read upload"))
+    }
+
+    /// Uploads of `subject`, newest first.
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn list_for_subject(&self, subject: &str, limit: u32) -> Result<Vec<UploadRecord>, DbError> {
+        let sql = format!("SELECT {COLUMNS} FROM uploads WHERE subject = $1 ORDER BY created_at DESC, id LIMIT $2");
+        let rows = sqlx::query(&sql)
+            .bind(subject)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(failed("list uploads"))?;
+        rows.iter().map(read_row).collect::<Result<_, _>>().map_err(failed("list uploads"))
+    }
+
+    /// What `subject` holds now.
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn usage(&self, subject: &str) -> Result<Usage, DbError> {
+        let row = sqlx::query(
+            "SELECT \
+               CAST(COALESCE(SUM(CASE WHEN state IN ('pending', 'verifying') THEN 1 ELSE 0 END), 0) AS BIGINT), \
+               CAST(COALESCE(SUM(COALESCE(stored_size, declared_size, 0)), 0) AS BIGINT) \
+             FROM uploads WHERE subject = $1 AND state IN ('pending', 'verifying', 'uploaded')",
+        )
+        .bind(subject)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(failed("count uploads"))?;
+        let pending: i64 = row.try_get(0).map_err(failed("count uploads"))?;
+        let bytes: i64 = row.try_get(1).map_err(failed("count uploads"))?;
+        Ok(Usage { pending: to_u64(pending), bytes: to_u64(bytes) })
+    }
+
+    /// Moves `id` from `from` to `to`, holding it until `lease_until`;
+    /// `false` when it was not in state `from` (someone else moved it).
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn transition(
+        &self,
+        id: &str,
+        from: UploadState,
+        to: UploadState,
+        lease_until: Option<i64>,
+        now: i64,
+    ) -> Result<bool, DbError> {
+        let result = sqlx::query(
+            "UPDATE uploads SET state = $1, lease_until = $2, updated_at = $3 WHERE id = $4 AND state = $5",
+        )
+        .bind(to.as_str())
+        .bind(lease_until)
+        .bind(now)
+        .bind(id)
+        .bind(from.as_str())
+        .execute(&self.pool)
+        .await
+        .map_err(failed("change upload state"))?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    /// Takes over a `verifying` row whose lease ran out (its server died):
+    /// `false` when another server took it first or the lease still runs.
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn take_expired_lease(&self, id: &str, lease_until: i64, now: i64) -> Result<bool, DbError> {
+        let result = sqlx::query(
+            "UPDATE uploads SET lease_until = $1, updated_at = $2 \
+             WHERE id = $3 AND state = 'verifying' AND lease_until < $2",
+        )
+        .bind(lease_until)
+        .bind(now)
+        .bind(id)
+        .execute(&self.pool)
+        .await
+        .map_err(failed("take over a verification"))?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    /// Ends a verification (`verifying` → `to`), writing what it found;
+    /// `false` when the row was no longer being verified.
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn finish(&self, id: &str, to: UploadState, outcome: &Outcome<'_>, now: i64) -> Result<bool, DbError> {
+        let result = sqlx::query(
+            "UPDATE uploads SET state = $1, reason = $2, stored_size = $3, detected_type = $4, etag = $5, \
+             lease_until = NULL, updated_at = $6 WHERE id = $7 AND state = 'verifying'",
+        )
+        .bind(to.as_str())
+        .bind(outcome.reason)
+        .bind(outcome.stored_size.map(to_i64))
+        .bind(outcome.detected_type)
+        .bind(outcome.etag)
+        .bind(now)
+        .bind(id)
+        .execute(&self.pool)
+        .await
+        .map_err(failed("record verification"))?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    /// Pending uploads whose time ran out, and verifications whose server
+    /// stopped holding them, oldest first.
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn reapable(&self, now: i64, limit: u32) -> Result<Vec<UploadRecord>, DbError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM uploads WHERE (state = 'pending' AND expires_at < $1) \
+             OR (state = 'verifying' AND lease_until < $1) ORDER BY expires_at LIMIT $2"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(now)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(failed("find expired uploads"))?;
+        rows.iter().map(read_row).collect::<Result<_, _>>().map_err(failed("find expired uploads"))
+    }
+}
+
+impl Database {
+    /// Pending single-request uploads the server completes itself, oldest first.
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn auto_completable(&self, limit: u32) -> Result<Vec<UploadRecord>, DbError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM uploads WHERE auto_complete = 1 AND state = 'pending' ORDER BY created_at LIMIT $1"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(failed("find uploads to complete"))?;
+        rows.iter().map(read_row).collect::<Result<_, _>>().map_err(failed("find uploads to complete"))
+    }
+}
+
+/// SQLite will not create the directory of its file.
+fn create_sqlite_directory(url: &str) -> Result<(), String> {
+    let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+    let path = path.split('?').next().unwrap_or_default();
+    if path.is_empty() || path == ":memory:" {
+        return Ok(());
+    }
+    match std::path::Path::new(path).parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => {
+            std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn to_i64(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+fn to_u64(value: i64) -> u64 {
+    u64::try_from(value).unwrap_or(0)
+}
+
+fn read_row(row: &AnyRow) -> Result<UploadRecord, sqlx::Error> {
+    let text = |name: &str| row.try_get::<String, _>(name);
+    let optional_text = |name: &str| row.try_get::<Option<String>, _>(name);
+    let optional_u64 = |name: &str| row.try_get::<Option<i64>, _>(name).map(|v| v.map(to_u64));
+    let state = text("state")?;
+    Ok(UploadRecord {
+        id: text("id")?,
+        subject: text("subject")?,
+        profile: text("profile")?,
+        method: text("method")?,
+        state: UploadState::parse(&state)
+            .ok_or_else(|| sqlx::Error::Decode(format!("unknown state {state:?}").into()))?,
+        filename: text("filename")?,
+        content_type: text("content_type")?,
+        declared_size: optional_u64("declared_size")?,
+        checksum_algorithm: optional_text("checksum_algorithm")?,
+        checksum: optional_text("checksum")?,
+        metadata: text("metadata")?,
+        bucket: text("bucket")?,
+        staging_key: text("staging_key")?,
+        final_key: text("final_key")?,
+        multipart_upload_id: optional_text("multipart_upload_id")?,
+        part_size: optional_u64("part_size")?,
+        part_count: optional_u64("part_count")?,
+        created_at: row.try_get("created_at")?,
+        expires_at: row.try_get("expires_at")?,
+        updated_at: row.try_get("updated_at")?,
+        lease_until: row.try_get("lease_until")?,
+        stored_size: optional_u64("stored_size")?,
+        detected_type: optional_text("detected_type")?,
+        etag: optional_text("etag")?,
+        reason: optional_text("reason")?,
+        auto_complete: row.try_get::<i64, _>("auto_complete")? != 0,
+    })
+}
