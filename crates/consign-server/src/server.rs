@@ -20,6 +20,8 @@ use crate::storage::StorageTarget;
 
 /// How often the reaper looks for expired uploads.
 const REAPER_INTERVAL: Duration = Duration::from_secs(30);
+/// How often objects of uploads the server completes itself are looked for.
+const AUTO_COMPLETE_INTERVAL: Duration = Duration::from_secs(2);
 
 /// A running service.
 #[derive(Debug)]
@@ -155,6 +157,12 @@ pub async fn start(config: ServerConfig) -> Result<Running, String> {
     let shutdown = stopped(stop_rx.clone());
     tasks.push(tokio::spawn(async move {
         axum::serve(listener, router).with_graceful_shutdown(shutdown).await.map_err(|e| format!("API server: {e}"))
+    }));
+    let completer_app = Arc::clone(&app);
+    let shutdown = stopped(stop_rx.clone());
+    tasks.push(tokio::spawn(async move {
+        crate::auto_complete::run(completer_app, AUTO_COMPLETE_INTERVAL, shutdown).await;
+        Ok(())
     }));
     let reaper_app = Arc::clone(&app);
     let shutdown = stopped(stop_rx);

@@ -7,6 +7,7 @@
 //! client exists for what those cannot do — stream a body slowly so a
 //! process can be killed mid-upload, or drive load with bounded memory.
 
+pub mod peers;
 mod process;
 
 use std::net::SocketAddr;

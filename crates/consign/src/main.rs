@@ -1,6 +1,9 @@
 //! The `consign` command: thin argument parsing over the library crates.
 
+mod serve_command;
 mod store_command;
+
+use store_command::shutdown_signal;
 
 use clap::{Parser, Subcommand};
 
@@ -14,6 +17,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run Consign: the grant service, the embedded store and the reaper.
+    Serve(serve_command::ServeArgs),
     /// Run the embedded S3-compatible store alone.
     Store(store_command::StoreArgs),
 }
@@ -23,6 +28,7 @@ fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt().with_env_filter(filter).with_target(false).init();
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Serve(args) => serve_command::run(args),
         Command::Store(args) => store_command::run(args),
     };
     match result {
