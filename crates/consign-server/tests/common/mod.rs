@@ -118,6 +118,14 @@ impl TestServer {
         Some(Self { running, api, dir, schema })
     }
 
+    /// The database URL it uses (`None`: SQLite in its directory).
+    pub fn database_url(&self) -> String {
+        match &self.schema {
+            Some((_, url)) => url.clone(),
+            None => format!("sqlite://{}?mode=rwc", self.dir.0.join("consign.db").display()),
+        }
+    }
+
     /// Stops the server and drops its PostgreSQL schema.
     pub async fn stop(self) {
         self.running.stop().await.expect("the server stops cleanly");
