@@ -62,7 +62,8 @@ async fn two_reapers_clean_each_expired_upload_once() {
             Some(upload_id) => {
                 let query = format!("partNumber=1&uploadId={upload_id}");
                 let path = S3Client::path("uploads", &record.staging_key);
-                let part = store.send("PUT", &path, &query, &[], RequestBody::Bytes(Bytes::from(vec![7u8; 1000]))).await;
+                let part =
+                    store.send("PUT", &path, &query, &[], RequestBody::Bytes(Bytes::from(vec![7u8; 1000]))).await;
                 assert_eq!(part.expect("part").status, 200);
             }
             None => {
@@ -83,7 +84,8 @@ async fn two_reapers_clean_each_expired_upload_once() {
         let record = app.db.get(id).await.expect("read").expect("exists");
         assert_eq!(record.state, UploadState::Expired, "{id}");
     }
-    let listing = store.send("GET", "/uploads", "list-type=2", &[], RequestBody::Bytes(Bytes::new())).await.expect("list");
+    let listing =
+        store.send("GET", "/uploads", "list-type=2", &[], RequestBody::Bytes(Bytes::new())).await.expect("list");
     assert!(!listing.text().contains("<Key>"), "objects left behind: {}", listing.text());
     let uploads = store.send("GET", "/uploads", "uploads=", &[], RequestBody::Bytes(Bytes::new())).await.expect("list");
     assert!(!uploads.text().contains("<UploadId>"), "multipart uploads left behind: {}", uploads.text());

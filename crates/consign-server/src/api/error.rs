@@ -61,8 +61,12 @@ impl ApiError {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error; the server log has the cause")
     }
 
-    /// 502/503 when storage is unreachable or refuses what should work.
+    /// 502 when storage is unreachable or refuses what should work; 500
+    /// when we could not sign or understand it (retrying will not help).
     pub fn storage(cause: &crate::storage::StorageError) -> Self {
+        if let crate::storage::StorageError::Protocol(_) = cause {
+            return Self::internal(cause);
+        }
         tracing::error!(%cause, "storage error");
         Self::new(StatusCode::BAD_GATEWAY, "storage_unavailable", "the storage backend failed; try again later")
     }

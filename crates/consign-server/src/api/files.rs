@@ -6,11 +6,11 @@ use std::time::{Duration, SystemTime};
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, Uri};
+use axum::http::Uri;
 use consign_sigv4::ObjectRequest;
 use serde_json::json;
 
-use super::{ApiError, AppState, caller, query_pairs, query_value};
+use super::{ApiError, AppState, Authenticated, query_pairs, query_value};
 use crate::config::safe_filename;
 use crate::db::UploadState;
 
@@ -22,11 +22,10 @@ const MAX_TTL_SECONDS: u64 = 3600;
 /// `GET /v1/files/{id}/url?disposition=attachment|inline&ttl=<seconds>`.
 pub async fn download_url(
     State(app): AppState,
-    headers: HeaderMap,
+    Authenticated(caller): Authenticated,
     Path(id): Path<String>,
     uri: Uri,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let caller = caller(&app, &headers)?;
     let query = query_pairs(uri.query())?;
     let record = app.owned_upload(&caller, &id).await?;
     if record.state != UploadState::Uploaded {

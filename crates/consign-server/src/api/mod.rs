@@ -84,9 +84,18 @@ async fn timed(State(app): AppState, request: Request, next: Next) -> Response {
     response
 }
 
-/// The caller of a request, authenticated.
-fn caller(app: &App, headers: &axum::http::HeaderMap) -> Result<crate::auth::Caller, ApiError> {
-    app.auth.authenticate(headers, crate::uploads::now_ms() / 1000)
+/// The authenticated caller of a request. As an extractor it runs before
+/// the body is read, so a request without valid credentials gets 401
+/// whatever its body.
+#[derive(Debug)]
+pub struct Authenticated(pub crate::auth::Caller);
+
+impl axum::extract::FromRequestParts<Arc<App>> for Authenticated {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, app: &Arc<App>) -> Result<Self, ApiError> {
+        app.auth.authenticate(&parts.headers, crate::uploads::now_ms() / 1000).map(Authenticated)
+    }
 }
 
 /// The decoded `name=value` pairs of a query string (`+` is a space).

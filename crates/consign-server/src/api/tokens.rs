@@ -2,12 +2,12 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::json;
 
 use super::json::JsonBody;
-use super::{ApiError, AppState, caller};
+use super::{ApiError, AppState, Authenticated};
 use crate::auth::{TokenClaims, token};
 use crate::uploads::now_ms;
 
@@ -31,10 +31,9 @@ pub struct MintRequest {
 /// `POST /v1/tokens` (API key only).
 pub async fn mint(
     State(app): AppState,
-    headers: HeaderMap,
+    Authenticated(caller): Authenticated,
     JsonBody(request): JsonBody<MintRequest>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
-    let caller = caller(&app, &headers)?;
     if !caller.is_backend() {
         return Err(ApiError::forbidden("backend_only", "only the backend (with an API key) may mint upload tokens"));
     }

@@ -2,13 +2,13 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 
 use super::json::JsonBody;
-use super::{ApiError, AppState, caller, query_pairs, query_value};
+use super::{ApiError, AppState, Authenticated, query_pairs, query_value};
 use crate::db::UploadState;
 use crate::uploads::create::CreateUpload;
 use crate::uploads::view::UploadView;
@@ -16,10 +16,9 @@ use crate::uploads::view::UploadView;
 /// `POST /v1/uploads`.
 pub async fn create(
     State(app): AppState,
-    headers: HeaderMap,
+    Authenticated(caller): Authenticated,
     JsonBody(request): JsonBody<CreateUpload>,
 ) -> Result<Response, ApiError> {
-    let caller = caller(&app, &headers)?;
     if request.size.is_none() {
         return Err(ApiError::bad_request("missing_size", "size is required: the file's size in bytes"));
     }
@@ -29,8 +28,11 @@ pub async fn create(
 }
 
 /// `GET /v1/uploads`: the caller's uploads, newest first (the backend may name a `subject`).
-pub async fn list(State(app): AppState, headers: HeaderMap, uri: Uri) -> Result<Json<serde_json::Value>, ApiError> {
-    let caller = caller(&app, &headers)?;
+pub async fn list(
+    State(app): AppState,
+    Authenticated(caller): Authenticated,
+    uri: Uri,
+) -> Result<Json<serde_json::Value>, ApiError> {
     let query = query_pairs(uri.query())?;
     let limit = match query_value(&query, "limit") {
         None => 50,
@@ -48,7 +50,6 @@ pub async fn list(State(app): AppState, headers: HeaderMap, uri: Uri) -> Result<
         }
         (None, _) => caller.subject.clone(),
     };
-    let limit = limit.clamp(1, 500);
     let records = app.db.list_for_subject(&subject, limit).await?;
     let uploads: Vec<UploadView> = records.iter().map(UploadView::from).collect();
     Ok(Json(json!({ "uploads": uploads })))
@@ -57,10 +58,9 @@ pub async fn list(State(app): AppState, headers: HeaderMap, uri: Uri) -> Result<
 /// `GET /v1/uploads/{id}`.
 pub async fn show(
     State(app): AppState,
-    headers: HeaderMap,
+    Authenticated(caller): Authenticated,
     Path(id): Path<String>,
 ) -> Result<Json<UploadView>, ApiError> {
-    let caller = caller(&app, &headers)?;
     let record = app.owned_upload(&caller, &id).await?;
     Ok(Json(UploadView::from(&record)))
 }
@@ -68,10 +68,9 @@ pub async fn show(
 /// `DELETE /v1/uploads/{id}`.
 pub async fn abort(
     State(app): AppState,
-    headers: HeaderMap,
+    Authenticated(caller): Authenticated,
     Path(id): Path<String>,
 ) -> Result<Json<UploadView>, ApiError> {
-    let caller = caller(&app, &headers)?;
     let record = app.abort_upload(&caller, &id).await?;
     Ok(Json(UploadView::from(&record)))
 }
@@ -86,11 +85,10 @@ pub struct SignPartsRequest {
 /// `POST /v1/uploads/{id}/parts`: URLs for the given part numbers.
 pub async fn sign_parts(
     State(app): AppState,
-    headers: HeaderMap,
+    Authenticated(caller): Authenticated,
     Path(id): Path<String>,
     JsonBody(request): JsonBody<SignPartsRequest>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let caller = caller(&app, &headers)?;
     let parts = app.sign_parts(&caller, &id, &request.part_numbers).await?;
     Ok(Json(json!({ "parts": parts })))
 }
@@ -98,10 +96,9 @@ pub async fn sign_parts(
 /// `GET /v1/uploads/{id}/parts`: the parts storage already holds (for resuming).
 pub async fn stored_parts(
     State(app): AppState,
-    headers: HeaderMap,
+    Authenticated(caller): Authenticated,
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let caller = caller(&app, &headers)?;
     let record = app.owned_upload(&caller, &id).await?;
     let parts = app.stored_parts(&record).await?;
     Ok(Json(json!({ "parts": parts })))
@@ -127,11 +124,10 @@ pub struct CompletedPart {
 /// 422 with the reason (and the record) when rejected.
 pub async fn complete(
     State(app): AppState,
-    headers: HeaderMap,
+    Authenticated(caller): Authenticated,
     Path(id): Path<String>,
     JsonBody(request): JsonBody<CompleteRequest>,
 ) -> Result<Response, ApiError> {
-    let caller = caller(&app, &headers)?;
     let parts = request.parts.map(|parts| parts.into_iter().map(|p| (p.part_number, p.etag)).collect());
     let record = app.complete_upload(&caller, &id, parts).await?;
     Ok(completed_response(&record))

@@ -10,14 +10,14 @@ use std::collections::BTreeMap;
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, Uri};
+use axum::http::Uri;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::json::JsonBody;
 use super::upload_routes::completed_response;
-use super::{ApiError, AppState, caller, query_pairs, query_value};
+use super::{ApiError, AppState, Authenticated, query_pairs, query_value};
 use crate::App;
 use crate::auth::Caller;
 use crate::config::{Profile, UploadMethod};
@@ -41,14 +41,24 @@ fn uppy_profile<'a>(
 }
 
 /// Uppy sends every field of the file's meta (`name`, `type`, …); like
-/// Companion's `allowedMetaFields`, only those the profile allows are kept.
+/// Companion's `allowedMetaFields`, only those the profile allows are kept,
+/// and values S3 metadata cannot carry (not printable ASCII, such as a
+/// non-ASCII file name) are left out rather than failing the upload.
 fn allowed_metadata(profile: &Profile, metadata: BTreeMap<String, String>) -> BTreeMap<String, String> {
-    metadata.into_iter().filter(|(name, _)| profile.metadata.contains(&name.to_ascii_lowercase())).collect()
+    metadata
+        .into_iter()
+        .filter(|(name, value)| {
+            profile.metadata.contains(&name.to_ascii_lowercase()) && value.bytes().all(|b| (0x20..0x7f).contains(&b))
+        })
+        .collect()
 }
 
 /// `GET /s3/params?filename=&type=&metadata[name]=value`: a single-request upload.
-pub async fn params(State(app): AppState, headers: HeaderMap, uri: Uri) -> Result<Json<Value>, ApiError> {
-    let caller = caller(&app, &headers)?;
+pub async fn params(
+    State(app): AppState,
+    Authenticated(caller): Authenticated,
+    uri: Uri,
+) -> Result<Json<Value>, ApiError> {
     let query = query_pairs(uri.query())?;
     let filename = query_value(&query, "filename")
         .ok_or_else(|| ApiError::bad_request("missing_filename", "the query must name the file: ?filename=&type="))?;
@@ -99,10 +109,9 @@ pub struct CreateMultipart {
 /// `POST /s3/multipart {filename, type, metadata}` → `{key, uploadId, bucket}`.
 pub async fn create_multipart(
     State(app): AppState,
-    headers: HeaderMap,
+    Authenticated(caller): Authenticated,
     JsonBody(body): JsonBody<CreateMultipart>,
 ) -> Result<Json<Value>, ApiError> {
-    let caller = caller(&app, &headers)?;
     let metadata: BTreeMap<String, String> = body
         .metadata
         .into_iter()
@@ -152,11 +161,10 @@ async fn bound_upload(app: &App, caller: &Caller, upload_id: &str, uri: &Uri) ->
 /// `GET /s3/multipart/:uploadId?key=` → `[{PartNumber, ETag, Size, LastModified}]`.
 pub async fn list_parts(
     State(app): AppState,
-    headers: HeaderMap,
+    Authenticated(caller): Authenticated,
     Path(upload_id): Path<String>,
     uri: Uri,
 ) -> Result<Json<Value>, ApiError> {
-    let caller = caller(&app, &headers)?;
     let record = bound_upload(&app, &caller, &upload_id, &uri).await?;
     let parts = app.stored_parts(&record).await?;
     Ok(Json(json!(parts)))
@@ -165,11 +173,10 @@ pub async fn list_parts(
 /// `GET /s3/multipart/:uploadId/:partNumber?key=` → `{url, expires}`.
 pub async fn sign_part(
     State(app): AppState,
-    headers: HeaderMap,
+    Authenticated(caller): Authenticated,
     Path((upload_id, part_number)): Path<(String, String)>,
     uri: Uri,
 ) -> Result<Json<Value>, ApiError> {
-    let caller = caller(&app, &headers)?;
     let record = bound_upload(&app, &caller, &upload_id, &uri).await?;
     let upload_id = App::pending_multipart(&record)?;
     let number = part_number.parse::<i64>().map_err(|_| {
@@ -187,11 +194,10 @@ pub async fn sign_part(
 /// `GET /s3/multipart/:uploadId/batch?key=&partNumbers=1,2` → `{presignedUrls: {"1": url}}`.
 pub async fn sign_batch(
     State(app): AppState,
-    headers: HeaderMap,
+    Authenticated(caller): Authenticated,
     Path(upload_id): Path<String>,
     uri: Uri,
 ) -> Result<Json<Value>, ApiError> {
-    let caller = caller(&app, &headers)?;
     let record = bound_upload(&app, &caller, &upload_id, &uri).await?;
     let upload_id = App::pending_multipart(&record)?;
     let query = query_pairs(uri.query())?;
@@ -230,12 +236,11 @@ pub struct UppyPart {
 /// `POST /s3/multipart/:uploadId/complete?key= {parts}` → `{location, key, bucket}`.
 pub async fn complete(
     State(app): AppState,
-    headers: HeaderMap,
+    Authenticated(caller): Authenticated,
     Path(upload_id): Path<String>,
     uri: Uri,
     JsonBody(body): JsonBody<CompleteMultipart>,
 ) -> Result<Response, ApiError> {
-    let caller = caller(&app, &headers)?;
     let record = bound_upload(&app, &caller, &upload_id, &uri).await?;
     let parts = body.parts.into_iter().map(|p| (p.part_number, p.etag)).collect();
     let record = app.complete_record(record, Some(parts)).await?;
@@ -249,11 +254,10 @@ pub async fn complete(
 /// `DELETE /s3/multipart/:uploadId?key=` → `{}`.
 pub async fn abort(
     State(app): AppState,
-    headers: HeaderMap,
+    Authenticated(caller): Authenticated,
     Path(upload_id): Path<String>,
     uri: Uri,
 ) -> Result<Json<Value>, ApiError> {
-    let caller = caller(&app, &headers)?;
     let record = bound_upload(&app, &caller, &upload_id, &uri).await?;
     app.abort_record(record).await?;
     Ok(Json(json!({})))

@@ -193,23 +193,31 @@ impl Database {
         rows.iter().map(read_row).collect::<Result<_, _>>().map_err(failed("list uploads"))
     }
 
-    /// What `subject` holds now.
+    /// What `subject` holds now. Counting pending uploads reads at most
+    /// the per-subject limit of index entries; the bytes (which read every
+    /// upload of the subject) only when `with_bytes`.
     ///
     /// # Errors
     /// Database failures.
-    pub async fn usage(&self, subject: &str) -> Result<Usage, DbError> {
-        let row = sqlx::query(
-            "SELECT \
-               CAST(COALESCE(SUM(CASE WHEN state IN ('pending', 'verifying') THEN 1 ELSE 0 END), 0) AS BIGINT), \
-               CAST(COALESCE(SUM(COALESCE(stored_size, declared_size, 0)), 0) AS BIGINT) \
-             FROM uploads WHERE subject = $1 AND state IN ('pending', 'verifying', 'uploaded')",
-        )
-        .bind(subject)
-        .fetch_one(&self.pool)
-        .await
-        .map_err(failed("count uploads"))?;
-        let pending: i64 = row.try_get(0).map_err(failed("count uploads"))?;
-        let bytes: i64 = row.try_get(1).map_err(failed("count uploads"))?;
+    pub async fn usage(&self, subject: &str, with_bytes: bool) -> Result<Usage, DbError> {
+        let pending: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM uploads WHERE subject = $1 AND state IN ('pending', 'verifying')")
+                .bind(subject)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(failed("count pending uploads"))?;
+        let bytes: i64 = if with_bytes {
+            sqlx::query_scalar(
+                "SELECT CAST(COALESCE(SUM(COALESCE(stored_size, declared_size, 0)), 0) AS BIGINT) \
+                 FROM uploads WHERE subject = $1 AND state IN ('pending', 'verifying', 'uploaded')",
+            )
+            .bind(subject)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(failed("sum held bytes"))?
+        } else {
+            0
+        };
         Ok(Usage { pending: to_u64(pending), bytes: to_u64(bytes) })
     }
 

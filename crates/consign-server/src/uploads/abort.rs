@@ -48,7 +48,9 @@ impl App {
             UploadState::Uploaded => {
                 // Deleting twice is harmless, so no lease: delete, then record.
                 self.storage.delete_object(&record.final_key).await?;
-                self.db.transition(&record.id, UploadState::Uploaded, UploadState::Deleted, None, now).await?;
+                if !self.db.transition(&record.id, UploadState::Uploaded, UploadState::Deleted, None, now).await? {
+                    return Err(ApiError::conflict("state_changed", "the upload changed meanwhile; ask again"));
+                }
             }
             UploadState::Verifying => {
                 return Err(ApiError::conflict(
