@@ -30,7 +30,10 @@ CREATE TABLE uploads (
     -- whose client never calls complete).
     auto_complete BIGINT NOT NULL DEFAULT 0
 );
+-- The reaper: pending uploads by expiry, verifications by lease.
 CREATE INDEX uploads_state_expires ON uploads (state, expires_at);
-CREATE INDEX uploads_subject_state ON uploads (subject, state);
-CREATE UNIQUE INDEX uploads_multipart ON uploads (multipart_upload_id);
-CREATE INDEX uploads_auto_complete ON uploads (auto_complete, state);
+-- A subject's uploads, newest first; and its pending count.
+CREATE INDEX uploads_subject_created ON uploads (subject, created_at);
+-- Partial indexes cost nothing for the rows they leave out (most grants).
+CREATE UNIQUE INDEX uploads_multipart ON uploads (multipart_upload_id) WHERE multipart_upload_id IS NOT NULL;
+CREATE INDEX uploads_auto_complete ON uploads (created_at) WHERE auto_complete = 1 AND state = 'pending';
