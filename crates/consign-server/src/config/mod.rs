@@ -387,3 +387,20 @@ mod tests {
         assert!(error.contains("CONSIGN_BUCKET"), "{error}");
     }
 }
+
+#[cfg(test)]
+mod documentation {
+    use super::*;
+
+    /// The example in `docs/configuration.md` reads and builds.
+    #[test]
+    fn the_documented_example_is_valid() {
+        let doc = include_str!("../../../../docs/configuration.md");
+        let start = doc.find("```toml\n").expect("a toml block") + "```toml\n".len();
+        let end = start + doc[start..].find("```").expect("its end");
+        let config = ServerConfig::from_toml(&doc[start..end]).expect("the example reads");
+        let profiles = config.build_profiles().expect("its profiles build");
+        assert_eq!(profiles["images"].max_size, 10 << 20);
+        assert_eq!(config.storage.expect("storage").bucket, "my-uploads");
+    }
+}
