@@ -52,4 +52,7 @@ pub struct App {
     pub uppy_profile: String,
     /// Origins allowed to call the API from browsers.
     pub cors_origins: Vec<String>,
+    /// Whether `POST /v1/dev/token` hands out demo tokens (only with the
+    /// development token secret, which anyone can sign with anyway).
+    pub dev_tokens: bool,
 }

@@ -147,6 +147,7 @@ pub async fn start(config: ServerConfig) -> Result<Running, String> {
         max_pending_per_subject: config.max_pending_per_subject,
         uppy_profile: config.uppy_profile.clone(),
         cors_origins: config.cors_origins.clone(),
+        dev_tokens: config.token_secret.is_none(),
     });
 
     let listener = TcpListener::bind(config.listen)

@@ -49,10 +49,17 @@ pub async fn download_url(
             ApiError::bad_request("invalid_query", format!("ttl {text:?} must be 1 to {MAX_TTL_SECONDS} seconds"))
         })?,
     };
+    // Markup shown inline would run on the storage origin: always an attachment.
+    let content_type = record.detected_type.clone().unwrap_or_else(|| record.content_type.clone());
+    let disposition = if content_type.contains("html") || content_type.contains("svg") || content_type.contains("xml") {
+        "attachment"
+    } else {
+        disposition
+    };
     let filename = safe_filename(&record.filename);
     let request = ObjectRequest::get(app.storage.bucket(), &record.final_key)
         .query("response-content-disposition", format!("{disposition}; filename=\"{filename}\""))
-        .query("response-content-type", record.detected_type.clone().unwrap_or_else(|| record.content_type.clone()));
+        .query("response-content-type", content_type);
     let signed = app.storage.presign(&request, Duration::from_secs(ttl), SystemTime::now())?;
     Ok(Json(json!({ "url": signed.url, "expires_at": signed.expires_at.to_iso8601() })))
 }

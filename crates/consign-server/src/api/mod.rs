@@ -6,6 +6,7 @@ mod error;
 mod files;
 pub mod json;
 mod ops;
+mod page;
 mod tokens;
 mod upload_routes;
 mod uppy;
@@ -37,6 +38,8 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/uploads/{id}/complete", post(upload_routes::complete))
         .route("/v1/files/{id}/url", get(files::download_url))
         .route("/v1/tokens", post(tokens::mint))
+        .route("/v1/profiles", get(page::profiles))
+        .route("/v1/dev/token", post(page::dev_token))
         .route("/v1/openapi.json", get(ops::openapi))
         .route("/s3/params", get(uppy::params))
         .route("/s3/multipart", post(uppy::create_multipart))
@@ -44,16 +47,20 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/s3/multipart/{upload_id}/batch", get(uppy::sign_batch))
         .route("/s3/multipart/{upload_id}/complete", post(uppy::complete))
         .route("/s3/multipart/{upload_id}/{part_number}", get(uppy::sign_part))
-        .layer(axum::middleware::from_fn_with_state(Arc::clone(&app), timed))
-        .layer(cors(&app.cors_origins));
+        .layer(axum::middleware::from_fn_with_state(Arc::clone(&app), timed));
+    // Outermost, so a preflight is answered before routing looks at its method.
+    let cors = cors(&app.cors_origins);
     Router::new()
         .merge(api)
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
+        .route("/", get(page::index))
+        .route("/assets/{name}", get(page::asset))
         .fallback(ops::not_found)
         .method_not_allowed_fallback(ops::method_not_allowed)
         .with_state(app)
+        .layer(cors)
 }
 
 /// CORS for browsers calling the API: the configured origins (`*`: any),

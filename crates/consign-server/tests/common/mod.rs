@@ -31,6 +31,10 @@ content_types = ["image/png"]
 max_size = "1 MiB"
 methods = ["put"]
 checksum = "required"
+[profiles.forms]
+content_types = ["image/*"]
+max_size = "10 MiB"
+methods = ["post"]
 [profiles.brief]
 content_types = ["*/*"]
 max_size = "1 MiB"

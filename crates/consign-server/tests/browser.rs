@@ -1,0 +1,62 @@
+//! The page `consign serve` shows, in Debian's Chromium driven by
+//! playwright-core (`tests/browser/page.mjs`): PUT, POST form, 120 MiB
+//! multipart with monotonic progress, a refused file with its reason, and
+//! cancel; screenshots land in `target/browser-artifacts/`.
+//!
+//! Needs Node.js, `npm ci` in `tests/browser` and `/usr/bin/chromium`
+//! (`apt-get install chromium`); `.ci/run` installs them.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use common::{API_KEY, Db, TestServer};
+use consign_testkit::peers::available;
+
+fn missing() -> Option<String> {
+    let browser_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
+    if Command::new("node").arg("--version").output().map(|o| !o.status.success()).unwrap_or(true) {
+        return Some("node is not installed".into());
+    }
+    if !browser_dir.join("node_modules/playwright-core").exists() {
+        return Some("playwright-core is not installed (run `npm ci` in crates/consign-server/tests/browser)".into());
+    }
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    if !PathBuf::from(&chromium).exists() {
+        return Some(format!("{chromium} does not exist (apt-get install chromium)"));
+    }
+    None
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_page_uploads_in_a_real_browser() {
+    if !available(
+        "the browser tests",
+        missing(),
+        "install Node.js, `apt-get install chromium` and run `npm ci` in tests/browser",
+    ) {
+        return;
+    }
+    // The development token secret, so the page gets a demo token as it does under `consign serve`.
+    let Some(server) = TestServer::start_with("browser", Db::Sqlite, None, |config| config.token_secret = None).await
+    else {
+        return;
+    };
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let artifacts = root.join("../../target/browser-artifacts");
+    let script = root.join("tests/browser/page.mjs");
+    let api = server.api.clone();
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new("node").arg(script).arg(api).arg(API_KEY).arg(artifacts).output()
+    })
+    .await
+    .expect("the browser task")
+    .expect("node runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "page.mjs failed:\n--- stdout\n{stdout}\n--- stderr\n{stderr}");
+    eprintln!("{stdout}");
+    assert!(stdout.contains("page ok"), "{stdout}");
+    server.stop().await;
+}

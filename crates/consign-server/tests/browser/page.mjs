@@ -1,0 +1,142 @@
+// The upload page in a real browser (Debian's Chromium, driven by
+// playwright-core) against a real `consign serve`: a PNG through a presigned
+// PUT, a JPEG through a POST form, a 120 MiB file through multipart with
+// progress that only goes up and ends at 100%, a disallowed file refused
+// with its readable reason, and a cancelled upload that leaves nothing.
+// Each accepted file is read back from storage and compared by SHA-256.
+//
+// Usage: node page.mjs API_URL API_KEY ARTIFACT_DIR
+import { createHash, randomBytes } from "node:crypto";
+import { mkdirSync, writeFileSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { tmpdir } from "node:os";
+import { chromium } from "playwright-core";
+
+const [api, apiKey, artifacts] = process.argv.slice(2);
+mkdirSync(artifacts, { recursive: true });
+const files = join(tmpdir(), `consign-page-${process.pid}`);
+mkdirSync(files, { recursive: true });
+const sha256 = (bytes) => createHash("sha256").update(bytes).digest("hex");
+
+function fail(message, ...context) {
+  console.error(`FAILED: ${message}`, ...context);
+  process.exit(1);
+}
+
+function file(name, bytes) {
+  const path = join(files, name);
+  writeFileSync(path, bytes);
+  return path;
+}
+
+const png = file("cat.png", Buffer.concat([Buffer.from("89504e470d0a1a0a0000000d49484452", "hex"), randomBytes(200_000)]));
+const jpeg = file("photo.jpg", Buffer.concat([Buffer.from("ffd8ffe000104a464946", "hex"), randomBytes(150_000)]));
+const html = file("page.html", Buffer.from("<!doctype html><script>alert(1)</script>"));
+const big = file("video.bin", randomBytes(120 * 1024 * 1024));
+const cancelled = file("cancel.bin", randomBytes(120 * 1024 * 1024));
+
+async function backend(path) {
+  const response = await fetch(api + path, { headers: { authorization: `Bearer ${apiKey}` } });
+  if (!response.ok) fail(`GET ${path}`, response.status, await response.text());
+  return response.json();
+}
+
+async function storedBytesEqual(row, path) {
+  const id = await row.getAttribute("data-upload-id");
+  const link = await backend(`/v1/files/${id}/url`);
+  const stored = Buffer.from(await (await fetch(link.url)).arrayBuffer());
+  if (sha256(stored) !== sha256(readFileSync(path))) fail(`the stored bytes of ${path} differ from the file`);
+  const record = await backend(`/v1/uploads/${id}`);
+  if (record.state !== "uploaded") fail("not verified", record);
+  return record;
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync"],
+});
+const page = await browser.newPage({ viewport: { width: 1000, height: 900 } });
+const consoleErrors = [];
+// A refused grant is a 400 the browser logs as a failed resource; scripts must not fail, and no answer may be a 5xx.
+page.on("console", (m) => m.type() === "error" && !m.text().includes("status of 400") && consoleErrors.push(m.text()));
+page.on("response", (r) => r.status() >= 500 && consoleErrors.push(`${r.status()} from ${r.url()}`));
+page.on("pageerror", (error) => consoleErrors.push(String(error)));
+// Every progress value each row shows, in order.
+await page.addInitScript(() => {
+  window.__progress = {};
+  new MutationObserver((changes) => {
+    for (const change of changes) {
+      const row = change.target.closest?.(".row");
+      if (row && change.attributeName === "data-percent") {
+        (window.__progress[row.dataset.filename] ??= []).push(Number(row.dataset.percent));
+      }
+    }
+  }).observe(document, { subtree: true, attributes: true, attributeFilter: ["data-percent"] });
+});
+await page.goto(api + "/");
+await page.waitForSelector("#profile option", { state: "attached" });
+
+async function upload(profile, path, name) {
+  await page.selectOption("#profile", profile);
+  await page.setInputFiles("#picker", path);
+  const row = page.locator(`.row[data-filename="${name}"]`).first();
+  await row.waitFor();
+  return row;
+}
+
+async function finished(row, timeout = 120_000) {
+  await page.waitForFunction((element) => element.dataset.state, await row.elementHandle(), { timeout });
+  return row.getAttribute("data-state");
+}
+
+// PNG: the images profile prefers a presigned PUT.
+let row = await upload("images", png, "cat.png");
+if ((await finished(row)) !== "uploaded") fail("PNG", await row.textContent());
+let record = await storedBytesEqual(row, png);
+if (record.method !== "put" || record.detected_type !== "image/png") fail("PNG record", record);
+console.log("PNG via PUT: uploaded and verified");
+
+// JPEG: the forms profile allows only POST forms.
+row = await upload("forms", jpeg, "photo.jpg");
+if ((await finished(row)) !== "uploaded") fail("JPEG", await row.textContent());
+record = await storedBytesEqual(row, jpeg);
+if (record.method !== "post") fail("JPEG record", record);
+console.log("JPEG via POST form: uploaded and verified");
+
+// A disallowed type, refused with its readable reason.
+row = await upload("images", html, "page.html");
+if ((await finished(row)) !== "failed") fail("HTML should be refused", await row.textContent());
+const reason = await row.locator(".detail").textContent();
+if (!reason.includes("text/html is not allowed here: expected image/*")) fail("the reason shown", reason);
+console.log(`HTML refused: "${reason}"`);
+
+// 120 MiB through multipart, progress only going up and ending at 100%.
+row = await upload("default", big, "video.bin");
+await page.waitForFunction(() => (window.__progress["video.bin"] || []).some((p) => p > 20 && p < 90), null,
+  { timeout: 60_000, polling: 50 }).catch(() => {});
+await page.screenshot({ path: join(artifacts, "page-during-multipart.png"), fullPage: true });
+if ((await finished(row, 300_000)) !== "uploaded") fail("multipart", await row.textContent());
+record = await storedBytesEqual(row, big);
+if (record.method !== "multipart") fail("multipart record", record);
+const progress = await page.evaluate(() => window.__progress["video.bin"]);
+for (let i = 1; i < progress.length; i++) if (progress[i] < progress[i - 1]) fail("progress went down", progress);
+if (progress.at(-1) !== 100 || progress.length < 5) fail("progress must end at 100", progress);
+console.log(`120 MiB via multipart: uploaded and verified; ${progress.length} progress values, monotonic, ending at 100`);
+
+// Cancel: the multipart upload is aborted and nothing is kept.
+row = await upload("default", cancelled, "cancel.bin");
+await page.waitForFunction(() => (window.__progress["cancel.bin"] || []).some((p) => p > 5), null,
+  { timeout: 60_000, polling: 20 });
+await row.locator(".cancel").click();
+if ((await finished(row)) !== "aborted") fail("cancel", await row.textContent());
+const { uploads } = await backend("/v1/uploads?subject=demo&limit=50");
+const aborted = uploads.find((u) => u.filename === "cancel.bin");
+if (!aborted || aborted.state !== "aborted") fail("the cancelled upload must be aborted", aborted);
+console.log("cancel: aborted, nothing kept");
+
+await page.waitForSelector("#gallery img", { state: "attached" });
+await page.screenshot({ path: join(artifacts, "page-after-uploads.png"), fullPage: true });
+if (consoleErrors.length) fail("console errors", consoleErrors);
+await browser.close();
+console.log("page ok");
