@@ -2,7 +2,8 @@
 // playwright-core) against a real `consign serve`: a PNG through a presigned
 // PUT, a JPEG through a POST form, a 120 MiB file through multipart with
 // progress that only goes up and ends at 100%, a disallowed file refused
-// with its readable reason, and a cancelled upload that leaves nothing.
+// with its readable reason, a multipart upload resumed after a page reload,
+// and a cancelled upload that leaves nothing.
 // Each accepted file is read back from storage and compared by SHA-256.
 //
 // Usage: node page.mjs API_URL API_KEY ARTIFACT_DIR
@@ -34,6 +35,7 @@ const jpeg = file("photo.jpg", Buffer.concat([Buffer.from("ffd8ffe000104a464946"
 const html = file("page.html", Buffer.from("<!doctype html><script>alert(1)</script>"));
 const big = file("video.bin", randomBytes(120 * 1024 * 1024));
 const cancelled = file("cancel.bin", randomBytes(120 * 1024 * 1024));
+const resumed = file("resume.bin", randomBytes(110 * 1024 * 1024));
 
 async function backend(path) {
   const response = await fetch(api + path, { headers: { authorization: `Bearer ${apiKey}` } });
@@ -123,6 +125,38 @@ const progress = await page.evaluate(() => window.__progress["video.bin"]);
 for (let i = 1; i < progress.length; i++) if (progress[i] < progress[i - 1]) fail("progress went down", progress);
 if (progress.at(-1) !== 100 || progress.length < 5) fail("progress must end at 100", progress);
 console.log(`120 MiB via multipart: uploaded and verified; ${progress.length} progress values, monotonic, ending at 100`);
+
+// Resume: a multipart upload interrupted by a page reload continues without
+// sending the parts storage already holds. The upload is slowed to 30 MiB/s so
+// the reload lands mid-way; storage's list of parts is read after the reload,
+// every request of the page is watched, and none of those parts may be sent
+// again; the same upload then completes with the file's bytes.
+const cdp = await page.context().newCDPSession(page);
+const throttle = () => cdp.send("Network.emulateNetworkConditions",
+  { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 30 * 1024 * 1024 });
+await cdp.send("Network.enable");
+await throttle();
+row = await upload("default", resumed, "resume.bin");
+await page.waitForFunction(() => (window.__progress["resume.bin"] || []).some((p) => p > 40), null,
+  { timeout: 60_000, polling: 20 });
+await page.reload();
+await page.waitForSelector("#profile option", { state: "attached" });
+const pending = (await backend("/v1/uploads?subject=demo&limit=50")).uploads.find((u) => u.filename === "resume.bin");
+if (!pending || pending.state !== "pending") fail("the interrupted upload must still be pending", pending);
+const before = (await backend(`/v1/uploads/${pending.id}/parts`)).parts;
+if (before.length < 2) fail("some parts must be stored before the reload", before);
+const sentAgain = [];
+page.on("request", (request) => {
+  const number = new URL(request.url()).searchParams.get("partNumber");
+  if (request.method() === "PUT" && number && before.some((p) => String(p.PartNumber) === number)) sentAgain.push(number);
+});
+row = await upload("default", resumed, "resume.bin");
+if ((await finished(row, 120_000)) !== "uploaded") fail("resumed upload", await row.textContent());
+if (sentAgain.length) fail("parts storage held were sent again", sentAgain);
+record = await storedBytesEqual(row, resumed);
+if (record.id !== pending.id) fail("the resumed upload must be the same upload", record.id, pending.id);
+console.log(`resume after reload: ${before.length} of ${record.multipart.part_count} parts were stored and not sent again`);
+await cdp.send("Network.emulateNetworkConditions", { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
 
 // Cancel: the multipart upload is aborted and nothing is kept.
 row = await upload("default", cancelled, "cancel.bin");
