@@ -18,6 +18,22 @@ pub use client::{BodyStream, StorageError};
 
 use client::{Call, HttpClient};
 
+/// How copies are made: one CopyObject up to `single_max` bytes (S3's
+/// limit, 5 GiB), else UploadPartCopy in parts of `part_size` (1 GiB).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CopyLimits {
+    /// The largest object copied with one CopyObject.
+    pub single_max: u64,
+    /// The part size of a copy in parts.
+    pub part_size: u64,
+}
+
+impl Default for CopyLimits {
+    fn default() -> Self {
+        Self { single_max: 5 << 30, part_size: 1 << 30 }
+    }
+}
+
 /// A configured storage target.
 #[derive(Debug)]
 pub struct StorageTarget {
@@ -26,6 +42,7 @@ pub struct StorageTarget {
     bucket: String,
     signer: Signer,
     http: HttpClient,
+    copy_limits: CopyLimits,
 }
 
 /// What `HEAD` tells about an object.
@@ -88,7 +105,15 @@ impl StorageTarget {
             public_endpoint,
             bucket: bucket.to_owned(),
             signer: Signer::s3(credentials, region),
+            copy_limits: CopyLimits::default(),
         })
+    }
+
+    /// This target with other copy limits (tests use small ones to exercise
+    /// the copy in parts without 5 GiB objects).
+    pub fn with_copy_limits(mut self, limits: CopyLimits) -> Self {
+        self.copy_limits = limits;
+        self
     }
 
     /// The bucket.
@@ -232,19 +257,60 @@ impl StorageTarget {
         response.expect_success("DeleteObject").map(drop)
     }
 
-    /// Copies `from` to `to` in the bucket, keeping content type and metadata.
+    /// Copies `from` (of `size` bytes) to `to` in the bucket, keeping
+    /// content type and metadata. Objects over 5 GiB, which one CopyObject
+    /// cannot take, are copied in 1 GiB parts with UploadPartCopy;
+    /// `headers` (content type, `x-amz-meta-*`) start that multipart upload.
     ///
     /// # Errors
     /// When storage cannot be reached or refuses.
-    pub async fn copy_object(&self, from: &str, to: &str) -> Result<(), StorageError> {
+    pub async fn copy_object(
+        &self,
+        from: &str,
+        to: &str,
+        size: u64,
+        headers: &[(&str, &str)],
+    ) -> Result<(), StorageError> {
         use consign_sigv4::encoding::{Slash, uri_encode};
         let source = format!("/{}/{}", self.bucket, uri_encode(from, Slash::Keep));
-        let response = self.call("PUT", to, "", &[("x-amz-copy-source", &source)], Bytes::new()).await?;
-        let response = response.expect_success("CopyObject")?;
-        // CopyObject can fail after answering 200: the error is in the body.
-        let root = parse(&response.body).map_err(|e| StorageError::protocol("CopyObject", &e))?;
+        if size <= self.copy_limits.single_max {
+            let response = self.call("PUT", to, "", &[("x-amz-copy-source", &source)], Bytes::new()).await?;
+            // CopyObject can fail after answering 200: the error is in the body.
+            return Self::check_copy_body("CopyObject", response.expect_success("CopyObject")?);
+        }
+        let upload_id = self.create_multipart(to, headers).await?;
+        let result = self.copy_parts(&source, to, &upload_id, size).await;
+        if result.is_err() {
+            let _ = self.abort_multipart(to, &upload_id).await;
+        }
+        result
+    }
+
+    async fn copy_parts(&self, source: &str, to: &str, upload_id: &str, size: u64) -> Result<(), StorageError> {
+        use consign_sigv4::encoding::{Slash, uri_encode};
+        let mut parts = Vec::new();
+        let part_size = self.copy_limits.part_size.max(1);
+        for (index, start) in (0..size).step_by(usize::try_from(part_size).unwrap_or(usize::MAX)).enumerate() {
+            let number = u32::try_from(index + 1).unwrap_or(u32::MAX);
+            let range = format!("bytes={start}-{}", (start + part_size).min(size) - 1);
+            let query = format!("partNumber={number}&uploadId={}", uri_encode(upload_id, Slash::Encode));
+            let headers = [("x-amz-copy-source", source), ("x-amz-copy-source-range", range.as_str())];
+            let response = self.call("PUT", to, &query, &headers, Bytes::new()).await?;
+            let response = response.expect_success("UploadPartCopy")?;
+            let root = parse(&response.body).map_err(|e| StorageError::protocol("UploadPartCopy", &e))?;
+            if root.name == "Error" {
+                return Err(StorageError::from_error_element("UploadPartCopy", 200, &root));
+            }
+            let etag = root.child_text("ETag").ok_or_else(|| StorageError::protocol("UploadPartCopy", "no ETag"))?;
+            parts.push((number, etag.to_owned()));
+        }
+        self.complete_multipart(to, upload_id, &parts).await
+    }
+
+    fn check_copy_body(operation: &'static str, response: client::Response) -> Result<(), StorageError> {
+        let root = parse(&response.body).map_err(|e| StorageError::protocol(operation, &e))?;
         if root.name == "Error" {
-            return Err(StorageError::from_error_element("CopyObject", 200, &root));
+            return Err(StorageError::from_error_element(operation, 200, &root));
         }
         Ok(())
     }

@@ -127,7 +127,12 @@ impl App {
             }
             Verdict::Accepted(findings) => {
                 if record.staging_key != record.final_key {
-                    self.storage.copy_object(&record.staging_key, &record.final_key).await?;
+                    let metadata: std::collections::BTreeMap<String, String> =
+                        serde_json::from_str(&record.metadata).unwrap_or_default();
+                    let names: Vec<String> = metadata.keys().map(|n| format!("x-amz-meta-{n}")).collect();
+                    let mut headers = vec![("content-type", record.content_type.as_str())];
+                    headers.extend(names.iter().map(String::as_str).zip(metadata.values().map(String::as_str)));
+                    self.storage.copy_object(&record.staging_key, &record.final_key, findings.size, &headers).await?;
                     self.storage.delete_object(&record.staging_key).await?;
                 }
                 let outcome = Outcome {
