@@ -1,7 +1,9 @@
-//! The page `consign serve` shows, in Debian's Chromium driven by
-//! playwright-core (`tests/browser/page.mjs`): PUT, POST form, 120 MiB
-//! multipart with monotonic progress, a refused file with its reason, and
-//! cancel; screenshots land in `target/browser-artifacts/`.
+//! The pages `consign serve` shows, in Debian's Chromium driven by
+//! playwright-core: `/` (`tests/browser/page.mjs`: PUT, POST form, 120 MiB
+//! multipart with monotonic progress, a refused file with its reason, resume
+//! after a reload, cancel) and `/uppy` (`tests/browser/uppy.mjs`: Uppy's own
+//! code, single-request and multipart). Screenshots land in
+//! `target/browser-artifacts/`.
 //!
 //! Needs Node.js, `npm ci` in `tests/browser` and `/usr/bin/chromium`
 //! (`apt-get install chromium`); `.ci/run` installs them.
@@ -29,8 +31,8 @@ fn missing() -> Option<String> {
     None
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_page_uploads_in_a_real_browser() {
+/// Runs `script` (in `tests/browser`) against a fresh server; its output.
+async fn run_page_script(label: &str, script: &str, done: &str) {
     if !available(
         "the browser tests",
         missing(),
@@ -39,13 +41,13 @@ async fn the_page_uploads_in_a_real_browser() {
         return;
     }
     // The development token secret, so the page gets a demo token as it does under `consign serve`.
-    let Some(server) = TestServer::start_with("browser", Db::Sqlite, None, |config| config.token_secret = None).await
+    let Some(server) = TestServer::start_with(label, Db::Sqlite, None, |config| config.token_secret = None).await
     else {
         return;
     };
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let artifacts = root.join("../../target/browser-artifacts");
-    let script = root.join("tests/browser/page.mjs");
+    let script = root.join("tests/browser").join(script);
     let api = server.api.clone();
     let output = tokio::task::spawn_blocking(move || {
         Command::new("node").arg(script).arg(api).arg(API_KEY).arg(artifacts).output()
@@ -55,8 +57,18 @@ async fn the_page_uploads_in_a_real_browser() {
     .expect("node runs");
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "page.mjs failed:\n--- stdout\n{stdout}\n--- stderr\n{stderr}");
+    assert!(output.status.success(), "the browser script failed:\n--- stdout\n{stdout}\n--- stderr\n{stderr}");
     eprintln!("{stdout}");
-    assert!(stdout.contains("page ok"), "{stdout}");
+    assert!(stdout.contains(done), "{stdout}");
     server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_page_uploads_in_a_real_browser() {
+    run_page_script("browser-page", "page.mjs", "page ok").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uppy_uploads_through_the_s3_routes() {
+    run_page_script("browser-uppy", "uppy.mjs", "uppy ok").await;
 }

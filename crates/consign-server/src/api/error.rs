@@ -1,5 +1,6 @@
 //! API errors: a status and a JSON body `{"error": "<what to fix>",
-//! "code": "<stable identifier>"}`. Internal failures are logged with
+//! "code": "<stable identifier>", "message": "<the same text>"}` (Uppy shows
+//! `message`). Internal failures are logged with
 //! their cause and answered with a generic message; a client's mistake is
 //! never a 500.
 
@@ -22,6 +23,8 @@ pub struct ApiError {
 struct Body<'a> {
     error: &'a str,
     code: &'a str,
+    /// The same text as `error`, for clients that read `message` (Uppy).
+    message: &'a str,
 }
 
 impl ApiError {
@@ -73,7 +76,8 @@ impl ApiError {
 
     /// The JSON body.
     pub fn body(&self) -> String {
-        serde_json::to_string(&Body { error: &self.message, code: self.code }).unwrap_or_default()
+        serde_json::to_string(&Body { error: &self.message, code: self.code, message: &self.message })
+            .unwrap_or_default()
     }
 }
 

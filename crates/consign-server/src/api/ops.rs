@@ -75,6 +75,7 @@ mod tests {
         ("/v1/profiles", "get"),
         ("/v1/dev/token", "post"),
         ("/", "get"),
+        ("/uppy", "get"),
         ("/assets/{name}", "get"),
         ("/v1/openapi.json", "get"),
         ("/s3/params", "get"),

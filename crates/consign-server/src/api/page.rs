@@ -1,7 +1,8 @@
-//! The upload page at `/`, built into the binary:
+//! The upload page at `/` and Uppy's at `/uppy`, built into the binary:
 //! `consign serve` shows it on a machine without Node. The client bundle is
-//! `clients/js/dist/consign.js`, built from its TypeScript sources (CI
-//! rebuilds it and fails when the committed bundle differs).
+//! `clients/js/dist/consign.js`, built from its TypeScript sources; the
+//! Uppy page is `clients/uppy-page` (Uppy's Dashboard and `@uppy/aws-s3`
+//! bundled). CI rebuilds both and fails when a committed bundle differs.
 //!
 //! With the development token secret, `POST /v1/dev/token` hands the page
 //! a short-lived token for the subject `demo`: anyone can mint such tokens
@@ -19,17 +20,29 @@ use crate::auth::{TokenClaims, token};
 use crate::uploads::now_ms;
 
 const INDEX: &str = include_str!("../../web/index.html");
-const ASSETS: [(&str, &str, &str); 3] = [
+const UPPY: &str = include_str!("../../../../clients/uppy-page/uppy.html");
+const ASSETS: [(&str, &str, &str); 5] = [
     ("app.js", "text/javascript; charset=utf-8", include_str!("../../web/app.js")),
     ("app.css", "text/css; charset=utf-8", include_str!("../../web/app.css")),
     ("consign.js", "text/javascript; charset=utf-8", include_str!("../../../../clients/js/dist/consign.js")),
+    ("uppy-page.js", "text/javascript; charset=utf-8", include_str!("../../../../clients/uppy-page/dist/uppy-page.js")),
+    ("uppy-page.css", "text/css; charset=utf-8", include_str!("../../../../clients/uppy-page/dist/uppy-page.css")),
 ];
 /// How long a demo token lives.
 const DEMO_TOKEN_SECONDS: i64 = 3600;
 
+fn html(page: &'static str) -> Response {
+    ([(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-cache")], page).into_response()
+}
+
 /// `GET /`.
 pub async fn index() -> Response {
-    ([(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-cache")], INDEX).into_response()
+    html(INDEX)
+}
+
+/// `GET /uppy`: Uppy's Dashboard with `@uppy/aws-s3` pointed at the `/s3` routes.
+pub async fn uppy() -> Response {
+    html(UPPY)
 }
 
 /// `GET /assets/{name}`.

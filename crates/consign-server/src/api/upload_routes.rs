@@ -138,7 +138,7 @@ pub fn completed_response(record: &crate::db::UploadRecord) -> Response {
     let view = UploadView::from(record);
     if record.state == UploadState::Rejected {
         let reason = record.reason.clone().unwrap_or_default();
-        let body = json!({ "error": reason, "code": "rejected", "upload": view });
+        let body = json!({ "error": reason, "code": "rejected", "message": reason, "upload": view });
         return (StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response();
     }
     Json(view).into_response()
