@@ -15,6 +15,7 @@ use std::process::Command;
 
 use common::{API_KEY, Db, TestServer};
 use consign_testkit::peers::available;
+use consign_testkit::{RequestBody, S3Client};
 
 fn missing() -> Option<String> {
     let browser_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
@@ -60,7 +61,19 @@ async fn run_page_script(label: &str, script: &str, done: &str) {
     assert!(output.status.success(), "the browser script failed:\n--- stdout\n{stdout}\n--- stderr\n{stderr}");
     eprintln!("{stdout}");
     assert!(stdout.contains(done), "{stdout}");
+    nothing_left_in_staging(&server).await;
     server.stop().await;
+}
+
+/// Every upload ended verified, refused before a grant, or cancelled: the
+/// store holds no multipart upload and nothing in the staging area.
+async fn nothing_left_in_staging(server: &TestServer) {
+    let store = S3Client::dev(server.running.store_address.expect("the embedded store runs"));
+    let empty = || RequestBody::Bytes(bytes::Bytes::new());
+    let uploads = store.send("GET", "/uploads", "uploads=", &[], empty()).await.expect("list multipart uploads");
+    assert!(!uploads.text().contains("<UploadId>"), "multipart uploads left behind: {}", uploads.text());
+    let staged = store.send("GET", "/uploads", "list-type=2&prefix=staging%2F", &[], empty()).await.expect("list");
+    assert!(!staged.text().contains("<Key>"), "objects left in staging: {}", staged.text());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
