@@ -6,7 +6,8 @@
 //! having one). A batch that fails is retried row by row, so each caller
 //! gets its own answer.
 
-use sqlx::AnyPool;
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyConnection, AnyPool};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{DatabaseKind, DbError, UploadRecord, failed, insert_query};
@@ -43,9 +44,25 @@ impl InsertQueue {
 
 async fn writer(pool: AnyPool, kind: DatabaseKind, mut receiver: mpsc::Receiver<(UploadRecord, Reply)>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
+    // One connection for every write: its page cache stays warm (a pooled
+    // SQLite connection must re-read what other connections changed).
+    let mut connection: Option<PoolConnection<Any>> = None;
     while receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        if connection.is_none() {
+            connection = pool.acquire().await.ok();
+        }
+        let Some(writer) = connection.as_mut() else {
+            for (_, reply) in batch.drain(..) {
+                let _ = reply.send(Err(failed("insert upload")(sqlx::Error::PoolTimedOut)));
+            }
+            continue;
+        };
         let records: Vec<&UploadRecord> = batch.iter().map(|(record, _)| record).collect();
-        let together = insert(&pool, kind, &records).await;
+        let together = insert(writer, kind, &records).await;
+        if together.is_err() {
+            // It may be the connection that failed: take a fresh one next time.
+            connection = None;
+        }
         if together.is_ok() || batch.len() == 1 {
             let result = together.map_err(failed("insert upload"));
             for (_, reply) in batch.drain(..) {
@@ -55,12 +72,20 @@ async fn writer(pool: AnyPool, kind: DatabaseKind, mut receiver: mpsc::Receiver<
         }
         // One row spoiled the batch (the statement is atomic): row by row.
         for (record, reply) in batch.drain(..) {
-            let _ = reply.send(insert(&pool, kind, &[&record]).await.map_err(failed("insert upload")));
+            let result = match pool.acquire().await {
+                Ok(mut single) => insert(&mut single, kind, &[&record]).await,
+                Err(error) => Err(error),
+            };
+            let _ = reply.send(result.map_err(failed("insert upload")));
         }
     }
 }
 
-async fn insert(pool: &AnyPool, kind: DatabaseKind, records: &[&UploadRecord]) -> Result<(), sqlx::Error> {
+async fn insert(
+    connection: &mut AnyConnection,
+    kind: DatabaseKind,
+    records: &[&UploadRecord],
+) -> Result<(), sqlx::Error> {
     let (sql, arguments) = insert_query(kind, records);
-    sqlx::query_with(&sql, arguments).execute(pool).await.map(drop)
+    sqlx::query_with(&sql, arguments).execute(connection).await.map(drop)
 }

@@ -98,11 +98,16 @@ impl Database {
         let pool = AnyPoolOptions::new()
             .max_connections(connections)
             .acquire_timeout(std::time::Duration::from_secs(10))
+            // A ping before every use costs SQLite a round trip to its worker thread per query;
+            // a broken connection is reported by the query itself.
+            .test_before_acquire(false)
             .after_connect(move |connection, _| {
                 Box::pin(async move {
                     if kind == DatabaseKind::Sqlite {
-                        // WAL (sqlx's default journal) with NORMAL: a commit is safe from an
-                        // application crash without a flush; the WAL is flushed at checkpoints.
+                        // Write-ahead log (sqlx leaves SQLite's rollback journal unless told):
+                        // readers never block the writer. NORMAL: a commit is safe from a crash
+                        // of the process without a flush; the WAL is flushed at checkpoints.
+                        sqlx::Executor::execute(&mut *connection, "PRAGMA journal_mode = WAL").await?;
                         sqlx::Executor::execute(&mut *connection, "PRAGMA synchronous = NORMAL").await?;
                     }
                     Ok(())
