@@ -164,8 +164,14 @@ await page.waitForFunction(() => (window.__progress["cancel.bin"] || []).some((p
   { timeout: 60_000, polling: 20 });
 await row.locator(".cancel").click();
 if ((await finished(row)) !== "aborted") fail("cancel", await row.textContent());
-const { uploads } = await backend("/v1/uploads?subject=demo&limit=50");
-const aborted = uploads.find((u) => u.filename === "cancel.bin");
+// The page may show the cancel before the server has finished aborting: wait for the record to settle.
+let aborted;
+for (let attempt = 0; attempt < 50; attempt++) {
+  const { uploads } = await backend("/v1/uploads?subject=demo&limit=50");
+  aborted = uploads.find((u) => u.filename === "cancel.bin");
+  if (aborted && !["pending", "verifying"].includes(aborted.state)) break;
+  await new Promise((resolve) => setTimeout(resolve, 100));
+}
 if (!aborted || aborted.state !== "aborted") fail("the cancelled upload must be aborted", aborted);
 console.log("cancel: aborted, nothing kept");
 
