@@ -13,16 +13,12 @@ const BATCH: u32 = 200;
 
 /// Runs [`complete_once`] every `interval` until `shutdown` resolves.
 pub async fn run(app: Arc<App>, interval: Duration, shutdown: impl Future<Output = ()>) {
-    tokio::pin!(shutdown);
-    loop {
-        tokio::select! {
-            () = &mut shutdown => return,
-            () = tokio::time::sleep(interval) => {}
-        }
+    crate::periodic::every(interval, shutdown, || async {
         if let Err(error) = complete_once(&app).await {
             tracing::warn!(%error, "auto-complete pass failed; retrying next time");
         }
-    }
+    })
+    .await;
 }
 
 /// One pass: completes every waiting upload whose object is in storage;

@@ -22,6 +22,7 @@ pub mod auto_complete;
 pub mod config;
 pub mod db;
 pub mod metrics;
+mod periodic;
 pub mod reaper;
 pub mod server;
 pub mod storage;

@@ -9,7 +9,6 @@ use std::time::Duration;
 
 use crate::App;
 use crate::db::{Outcome, UploadRecord, UploadState};
-use crate::uploads::complete::VERIFY_LEASE_MS;
 use crate::uploads::now_ms;
 
 /// Rows looked at per pass.
@@ -17,18 +16,14 @@ const BATCH: u32 = 100;
 
 /// Runs [`reap_once`] every `interval` until `shutdown` resolves.
 pub async fn run(app: Arc<App>, interval: Duration, shutdown: impl Future<Output = ()>) {
-    tokio::pin!(shutdown);
-    loop {
-        tokio::select! {
-            () = &mut shutdown => return,
-            () = tokio::time::sleep(interval) => {}
-        }
+    crate::periodic::every(interval, shutdown, || async {
         match reap_once(&app).await {
             Ok(0) => {}
             Ok(count) => tracing::info!(count, "reaper cleaned up expired uploads"),
             Err(error) => tracing::warn!(%error, "reaper pass failed; retrying next time"),
         }
-    }
+    })
+    .await;
 }
 
 /// One pass: cleans up what is due; answers how many uploads it finished.
@@ -40,18 +35,8 @@ pub async fn reap_once(app: &App) -> Result<usize, crate::db::DbError> {
     let mut finished = 0;
     for record in app.db.reapable(now, BATCH).await? {
         let claimed = match record.state {
-            UploadState::Pending => {
-                app.db
-                    .transition(
-                        &record.id,
-                        UploadState::Pending,
-                        UploadState::Verifying,
-                        Some(now + VERIFY_LEASE_MS),
-                        now,
-                    )
-                    .await?
-            }
-            UploadState::Verifying => app.db.take_expired_lease(&record.id, now + VERIFY_LEASE_MS, now).await?,
+            UploadState::Pending => app.db.lease(&record.id, now).await?,
+            UploadState::Verifying => app.db.take_expired_lease(&record.id, now).await?,
             _ => false,
         };
         if !claimed {

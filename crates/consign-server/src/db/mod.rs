@@ -51,6 +51,10 @@ fn failed(operation: &'static str) -> impl FnOnce(sqlx::Error) -> DbError {
     move |source| DbError { operation, cause: source.to_string() }
 }
 
+/// How long one verification or cleanup may hold an upload before another
+/// server may take it over.
+pub const LEASE_MS: i64 = 5 * 60 * 1000;
+
 const COLUMNS: &str = "id, subject, profile, method, state, filename, content_type, declared_size, \
     checksum_algorithm, checksum, metadata, bucket, staging_key, final_key, multipart_upload_id, part_size, \
     part_count, created_at, expires_at, updated_at, lease_until, stored_size, detected_type, etag, reason, auto_complete";
@@ -231,12 +235,23 @@ impl Database {
         Ok(result.rows_affected() == 1)
     }
 
+    /// Leases a pending upload for a verification or a cleanup
+    /// (`pending` → `verifying` until `now` + [`LEASE_MS`]); `false` when it
+    /// was no longer pending (another caller or server has it).
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn lease(&self, id: &str, now: i64) -> Result<bool, DbError> {
+        self.transition(id, UploadState::Pending, UploadState::Verifying, Some(now + LEASE_MS), now).await
+    }
+
     /// Takes over a `verifying` row whose lease ran out (its server died):
     /// `false` when another server took it first or the lease still runs.
     ///
     /// # Errors
     /// Database failures.
-    pub async fn take_expired_lease(&self, id: &str, lease_until: i64, now: i64) -> Result<bool, DbError> {
+    pub async fn take_expired_lease(&self, id: &str, now: i64) -> Result<bool, DbError> {
+        let lease_until = now + LEASE_MS;
         let result = sqlx::query(
             "UPDATE uploads SET lease_until = $1, updated_at = $2 \
              WHERE id = $3 AND state = 'verifying' AND lease_until < $2",

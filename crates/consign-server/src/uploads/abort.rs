@@ -2,7 +2,6 @@
 //! object deleted) and deleting an uploaded one. Cleanup holds a lease like
 //! verification does, so a failure half-way is retried by the reaper.
 
-use super::complete::VERIFY_LEASE_MS;
 use super::now_ms;
 use crate::App;
 use crate::api::ApiError;
@@ -28,17 +27,7 @@ impl App {
         let now = now_ms();
         match record.state {
             UploadState::Pending => {
-                if !self
-                    .db
-                    .transition(
-                        &record.id,
-                        UploadState::Pending,
-                        UploadState::Verifying,
-                        Some(now + VERIFY_LEASE_MS),
-                        now,
-                    )
-                    .await?
-                {
+                if !self.db.lease(&record.id, now).await? {
                     return Err(ApiError::conflict("being_verified", "the upload changed meanwhile; ask again"));
                 }
                 // On failure the lease runs out and the reaper finishes the cleanup.

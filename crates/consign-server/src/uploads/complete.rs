@@ -15,9 +15,6 @@ use crate::auth::Caller;
 use crate::db::{Outcome, UploadRecord, UploadState};
 use crate::verification::{self, Verdict};
 
-/// How long one verification may hold an upload.
-pub const VERIFY_LEASE_MS: i64 = 5 * 60 * 1000;
-
 impl App {
     /// Completes upload `id` for `caller`. `parts` are the `(number, ETag)`
     /// pairs of a multipart upload when the client gives them; without
@@ -56,7 +53,7 @@ impl App {
             }
             UploadState::Verifying => {
                 let lease_ran_out = record.lease_until.is_some_and(|until| until < now);
-                if !lease_ran_out || !self.db.take_expired_lease(&record.id, now + VERIFY_LEASE_MS, now).await? {
+                if !lease_ran_out || !self.db.take_expired_lease(&record.id, now).await? {
                     return Err(ApiError::conflict(
                         "being_verified",
                         format!("upload {} is being verified; ask again in a moment", record.id),
@@ -64,17 +61,7 @@ impl App {
                 }
             }
             UploadState::Pending => {
-                if !self
-                    .db
-                    .transition(
-                        &record.id,
-                        UploadState::Pending,
-                        UploadState::Verifying,
-                        Some(now + VERIFY_LEASE_MS),
-                        now,
-                    )
-                    .await?
-                {
+                if !self.db.lease(&record.id, now).await? {
                     // Someone else moved it first: answer what they made of it.
                     let current =
                         self.db.get(&record.id).await?.ok_or_else(|| ApiError::not_found("no such upload"))?;

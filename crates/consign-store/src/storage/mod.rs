@@ -189,6 +189,14 @@ impl Storage {
             let removed = if path.is_dir() { std::fs::remove_dir_all(&path) } else { std::fs::remove_file(&path) };
             removed.map_err(|e| with_path(e, &path))?;
         }
+        // A crash between an abort's two steps leaves a multipart folder
+        // without its description: nothing can reach it any more.
+        for entry in std::fs::read_dir(root.join("multipart"))? {
+            let path = entry?.path();
+            if path.is_dir() && !path.join("upload.json").exists() {
+                std::fs::remove_dir_all(&path).map_err(|e| with_path(e, &path))?;
+            }
+        }
         let mut buckets = HashMap::new();
         for entry in std::fs::read_dir(root.join("buckets"))? {
             let dir = entry?.path();

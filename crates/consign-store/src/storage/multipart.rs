@@ -164,7 +164,14 @@ impl Storage {
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
             Err(e) => return Err(e),
         }
-        std::fs::remove_dir_all(&dir)?;
+        // Then the folder moves out of the way in one step, so a part still
+        // being published cannot land in a folder half deleted (its rename
+        // fails instead); what is left in tmp/ is swept at the next start.
+        let removed = self.temp_path();
+        std::fs::rename(&dir, &removed)?;
+        if let Err(error) = std::fs::remove_dir_all(&removed) {
+            tracing::warn!(%error, path = %removed.display(), "an aborted upload's parts stay in tmp/ until restart");
+        }
         Ok(true)
     }
 
