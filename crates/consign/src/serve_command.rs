@@ -54,6 +54,7 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
         let running = consign_server::start(config.clone()).await?;
         let api = format!("http://{}", running.api_address);
         println!("consign serve: the grant service is ready");
+        println!("  open       {api}/  (the upload page)   {api}/uppy  (the same with Uppy)");
         println!("  API        {api}/v1  (OpenAPI: {api}/v1/openapi.json)");
         println!("  health     {api}/healthz  {api}/readyz  metrics: {api}/metrics");
         match running.store_address {
