@@ -5,7 +5,9 @@ import { createUploader } from "/assets/consign.js";
 const $ = (selector) => document.querySelector(selector);
 const status = $("#status");
 const token = await obtainToken();
-const uploader = createUploader({ endpoint: location.origin, token });
+// `?concurrency=` (parts in flight, 1 to 6) is for benchmarks; the client's default is 4.
+const concurrency = Number(new URLSearchParams(location.search).get("concurrency")) || undefined;
+const uploader = createUploader({ endpoint: location.origin, token, concurrency });
 const profiles = await api("/v1/profiles").then((body) => body.profiles);
 const select = $("#profile");
 for (const profile of profiles) {

@@ -270,7 +270,7 @@ impl ProfileFile {
         if pending_ttl < grant_ttl {
             return Err(bad("pending_ttl_seconds must be at least grant_ttl_seconds".into()));
         }
-        let part_size = self.part_size.map_or(8 << 20, |s| s.0);
+        let part_size = self.part_size.map_or(16 << 20, |s| s.0);
         if !(multipart_limits::MIN_PART_SIZE..=multipart_limits::MAX_PART_SIZE).contains(&part_size) {
             return Err(bad("part_size must be between 5 MiB and 5 GiB, as S3 requires".into()));
         }
@@ -326,7 +326,7 @@ mod tests {
     #[test]
     fn part_size_grows_for_huge_files() {
         let profile = ProfileFile::new(&["*/*"], 5 << 40).build("big").unwrap();
-        assert_eq!(profile.part_size_for(100 << 20), 8 << 20);
+        assert_eq!(profile.part_size_for(100 << 20), 16 << 20);
         let size = 1u64 << 40;
         let part = profile.part_size_for(size);
         assert!(size.div_ceil(part) <= 10_000);

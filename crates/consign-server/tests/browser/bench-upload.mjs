@@ -39,7 +39,7 @@ const browser = await chromium.launch({
 const browserRuns = [];
 for (let run = 0; run < 2; run++) {
   const page = await browser.newPage();
-  await page.goto(`${api}/`);
+  await page.goto(`${api}/${process.env.CONCURRENCY ? `?concurrency=${process.env.CONCURRENCY}` : ""}`);
   await page.waitForSelector("#profile option", { state: "attached" });
   await page.selectOption("#profile", "default");
   const started = performance.now();
