@@ -3,7 +3,8 @@
 // PUT, a JPEG through a POST form, a 120 MiB file through multipart with
 // progress that only goes up and ends at 100%, a disallowed file refused
 // with its readable reason, a multipart upload resumed after a page reload,
-// and a cancelled upload that leaves nothing.
+// a cancelled upload that leaves nothing, a checksum computed in the browser
+// (file chosen with the keyboard), and a narrow screen.
 // Each accepted file is read back from storage and compared by SHA-256.
 //
 // Usage: node page.mjs API_URL API_KEY ARTIFACT_DIR
@@ -99,6 +100,21 @@ let record = await storedBytesEqual(row, png);
 if (record.method !== "put" || record.detected_type !== "image/png") fail("PNG record", record);
 console.log("PNG via PUT: uploaded and verified");
 
+// A profile that requires a checksum: the client learns it from the refusal,
+// computes MD5 in the browser and sends it; storage and Consign both check it.
+// The file is chosen with the keyboard (focus the drop zone, press Enter).
+await page.selectOption("#profile", "avatars");
+await page.focus("#drop");
+const [chooser] = await Promise.all([page.waitForEvent("filechooser"), page.keyboard.press("Enter")]);
+const avatar = file("avatar.png", Buffer.concat([Buffer.from("89504e470d0a1a0a0000000d49484452", "hex"), randomBytes(60_000)]));
+await chooser.setFiles(avatar);
+row = page.locator('.row[data-filename="avatar.png"]').first();
+if ((await finished(row)) !== "uploaded") fail("avatar with checksum", await row.textContent());
+record = await storedBytesEqual(row, avatar);
+const md5 = createHash("md5").update(readFileSync(avatar)).digest("base64");
+if (record.checksum?.algorithm !== "md5" || record.checksum.value !== md5) fail("the browser's MD5", record.checksum, md5);
+console.log("checksum required: MD5 computed in the browser, chosen with the keyboard, verified");
+
 // JPEG: the forms profile allows only POST forms.
 row = await upload("forms", jpeg, "photo.jpg");
 if ((await finished(row)) !== "uploaded") fail("JPEG", await row.textContent());
@@ -177,6 +193,11 @@ console.log("cancel: aborted, nothing kept");
 
 await page.waitForSelector("#gallery img", { state: "attached" });
 await page.screenshot({ path: join(artifacts, "page-after-uploads.png"), fullPage: true });
+// A narrow screen: nothing wider than the viewport.
+await page.setViewportSize({ width: 360, height: 800 });
+const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+await page.screenshot({ path: join(artifacts, "page-narrow.png"), fullPage: true });
+if (overflow > 0) fail(`the page is ${overflow} px wider than a 360 px screen`);
 if (consoleErrors.length) fail("console errors", consoleErrors);
 await browser.close();
 console.log("page ok");
