@@ -30,16 +30,16 @@ pub fn python() -> String {
 
 /// Why `python -c "import <modules>"` fails, if it does.
 pub fn python_lacks(modules: &str) -> Option<String> {
+    python_cannot(&["-c", &format!("import {modules}")])
+}
+
+/// Why `python <args>` fails (`["-m", "awscli", "--version"]`), if it does.
+pub fn python_cannot(args: &[&str]) -> Option<String> {
     let python = python();
-    match Command::new(&python)
-        .args(["-c", &format!("import {modules}")])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .output()
-    {
+    match Command::new(&python).args(args).stdout(Stdio::null()).stderr(Stdio::piped()).output() {
         Err(e) => Some(format!("cannot run {python:?} ({e})")),
         Ok(out) if !out.status.success() => {
-            Some(format!("{python} cannot import {modules}: {}", String::from_utf8_lossy(&out.stderr).trim()))
+            Some(format!("{python} {}: {}", args.join(" "), String::from_utf8_lossy(&out.stderr).trim()))
         }
         Ok(_) => None,
     }

@@ -16,6 +16,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use consign_testkit::peers::{available, python, python_cannot};
+
 const ACCESS_KEY: &str = "consign-dev";
 const SECRET: &str = "consign-dev-secret-change-me";
 const REGION: &str = "us-east-1";
@@ -24,28 +26,6 @@ const INSTALL: &str = "install them with `python3 -m pip install -r .ci/requirem
                        (or `python3 -m pip install boto3 awscli requests`), or point $PYTHON at a Python that has them";
 /// The longest a script may run (the AWS CLI one takes about 30 s).
 const SCRIPT_TIMEOUT: Duration = Duration::from_secs(240);
-
-fn python() -> String {
-    std::env::var("PYTHON").unwrap_or_else(|_| "python3".to_owned())
-}
-
-/// Whether `python` can run `probe`; otherwise skips (or, under `CI=true`,
-/// fails) saying what is missing.
-fn peers_available(python: &str, what: &str, probe: &[&str]) -> bool {
-    let missing = match Command::new(python).args(probe).stdout(Stdio::null()).stderr(Stdio::piped()).output() {
-        Err(e) => Some(format!("cannot run {python:?} ({e})")),
-        Ok(out) if !out.status.success() => {
-            Some(format!("{python:?} {}: {}", probe.join(" "), String::from_utf8_lossy(&out.stderr).trim()))
-        }
-        Ok(_) => None,
-    };
-    let Some(why) = missing else { return true };
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("the {what} peer tests cannot run in CI: {why}; {INSTALL}");
-    }
-    eprintln!("SKIPPED the {what} peer tests: {why}; {INSTALL}");
-    false
-}
 
 /// A `consign store` process with its own data directory; both go away on
 /// drop.
@@ -166,10 +146,10 @@ fn wait_with_timeout(child: &mut Child, timeout: Duration, name: &str) -> Output
 /// Starts a store, runs `script` against it and fails with everything
 /// there is to see if the script fails.
 fn check_peer(what: &str, script: &str, probe: &[&str]) {
-    let python = python();
-    if !peers_available(&python, what, probe) {
+    if !available(&format!("the {what} peer tests"), python_cannot(probe), INSTALL) {
         return;
     }
+    let python = python();
     let store = StoreProcess::start(what);
     let out = run_script(&python, script, &store);
     let stdout = String::from_utf8_lossy(&out.stdout);
