@@ -105,24 +105,28 @@ impl Garage {
         }
     }
 
-    fn set_up(&self) {
+    /// Runs the CLI until it succeeds: right after start the daemon may not
+    /// answer RPC yet (`node id` reads a local file and answers earlier).
+    fn cli_until_ok(&self, args: &[&str]) -> String {
         let started = Instant::now();
-        let node = loop {
-            match self.cli(&["node", "id", "-q"]) {
-                Ok(id) => break id.trim().split('@').next().unwrap_or_default().to_owned(),
-                Err(e) if started.elapsed() > Duration::from_secs(30) => panic!("garage did not start: {e}"),
+        loop {
+            match self.cli(args) {
+                Ok(out) => return out,
+                Err(e) if started.elapsed() > Duration::from_secs(30) => panic!("garage did not get ready: {e}"),
                 Err(_) => std::thread::sleep(Duration::from_millis(200)),
             }
-        };
-        self.cli(&["layout", "assign", "-z", "dc1", "-c", "1G", &node]).expect("layout assign");
-        self.cli(&["layout", "apply", "--version", "1"]).expect("layout apply");
-        self.cli(&["key", "import", "--yes", "-n", "consign-test", KEY_ID, SECRET]).expect("key import");
-        let started = Instant::now();
-        while let Err(e) = self.cli(&["bucket", "create", BUCKET]) {
-            assert!(started.elapsed() < Duration::from_secs(30), "bucket create: {e}");
-            std::thread::sleep(Duration::from_millis(300));
         }
-        self.cli(&["bucket", "allow", "--read", "--write", "--owner", BUCKET, "--key", KEY_ID]).expect("bucket allow");
+    }
+
+    fn set_up(&self) {
+        let id = self.cli_until_ok(&["node", "id", "-q"]);
+        let node = id.trim().split('@').next().unwrap_or_default().to_owned();
+        self.cli_until_ok(&["status"]);
+        self.cli_until_ok(&["layout", "assign", "-z", "dc1", "-c", "1G", &node]);
+        self.cli_until_ok(&["layout", "apply", "--version", "1"]);
+        self.cli_until_ok(&["key", "import", "--yes", "-n", "consign-test", KEY_ID, SECRET]);
+        self.cli_until_ok(&["bucket", "create", BUCKET]);
+        self.cli_until_ok(&["bucket", "allow", "--read", "--write", "--owner", BUCKET, "--key", KEY_ID]);
     }
 
     /// Consign's storage configuration for this Garage.
