@@ -57,7 +57,7 @@ impl Running {
         Ok(())
     }
 
-    /// A future that resolves when [`Self::stop`] is called or `signal` resolves.
+    /// Stops everything (as [`Self::stop`] does) when `signal` resolves.
     pub fn stop_on(&self, signal: impl Future<Output = ()> + Send + 'static) {
         let stop = self.stop.clone();
         tokio::spawn(async move {

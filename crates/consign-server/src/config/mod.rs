@@ -303,11 +303,6 @@ impl ServerConfig {
         Ok(profiles)
     }
 
-    /// Whether the API keys and token secret are the development defaults.
-    pub fn uses_dev_credentials(&self) -> bool {
-        self.api_keys.is_empty() || self.token_secret.is_none()
-    }
-
     /// The API keys, or the development key when none is configured.
     pub fn api_keys_or_dev(&self) -> Vec<ApiKeyConfig> {
         if self.api_keys.is_empty() {

@@ -19,7 +19,6 @@ pub use record::{UploadRecord, UploadState};
 #[derive(Debug, Clone)]
 pub struct Database {
     pool: AnyPool,
-    kind: DatabaseKind,
     inserts: group_commit::InsertQueue,
 }
 
@@ -121,12 +120,7 @@ impl Database {
             .await
             .map_err(|e| format!("cannot open the database: {e}"))?;
         sqlx::migrate!("./migrations").run(&pool).await.map_err(|e| format!("database migration failed: {e}"))?;
-        Ok(Self { inserts: group_commit::InsertQueue::start(pool.clone(), kind), pool, kind })
-    }
-
-    /// Which database this is.
-    pub fn kind(&self) -> DatabaseKind {
-        self.kind
+        Ok(Self { inserts: group_commit::InsertQueue::start(pool.clone(), kind), pool })
     }
 
     /// Whether the database answers.

@@ -43,7 +43,7 @@ impl StorageError {
         StorageError::Protocol(format!("{operation}: unexpected answer from storage: {what}"))
     }
 
-    pub(super) fn from_error_element(operation: &'static str, status: u16, root: &Element) -> Self {
+    fn from_error_element(operation: &'static str, status: u16, root: &Element) -> Self {
         StorageError::Refused {
             operation,
             status,
@@ -87,6 +87,18 @@ pub(super) struct Response {
 impl Response {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+
+    /// The XML document of a 2xx answer. CopyObject, UploadPartCopy and
+    /// CompleteMultipartUpload can fail after answering 200: an `Error`
+    /// document is a refusal whatever the status.
+    pub fn xml(self, operation: &'static str) -> Result<Element, StorageError> {
+        let response = self.expect_success(operation)?;
+        let root = parse(&response.body).map_err(|e| StorageError::protocol(operation, &e))?;
+        if root.name == "Error" {
+            return Err(StorageError::from_error_element(operation, response.status, &root));
+        }
+        Ok(root)
     }
 
     /// `self` when 2xx, else the S3 error it carries.

@@ -11,8 +11,9 @@ mod client;
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
+use consign_sigv4::encoding::{Slash, uri_encode};
 use consign_sigv4::{Addressing, Credentials, Endpoint, ObjectRequest, PostForm, PostPolicy, PresignedRequest, Signer};
-use consign_store::s3::xml::{XmlWriter, parse};
+use consign_store::s3::xml::XmlWriter;
 
 pub use client::{BodyStream, StorageError};
 
@@ -121,11 +122,6 @@ impl StorageTarget {
         &self.bucket
     }
 
-    /// The region.
-    pub fn region(&self) -> &str {
-        self.signer.region()
-    }
-
     /// `http(s)://host` browsers upload to.
     pub fn public_url(&self) -> String {
         format!("{}://{}", self.public_endpoint.scheme(), self.public_endpoint.host())
@@ -138,7 +134,6 @@ impl StorageTarget {
     }
 
     fn path(&self, endpoint: &Endpoint, key: &str) -> String {
-        use consign_sigv4::encoding::{Slash, uri_encode};
         let key = uri_encode(key, Slash::Keep);
         match endpoint.bucket_in_path(&self.bucket) {
             Some(bucket) if key.is_empty() => format!("/{}", uri_encode(bucket, Slash::Keep)),
@@ -271,12 +266,10 @@ impl StorageTarget {
         size: u64,
         headers: &[(&str, &str)],
     ) -> Result<(), StorageError> {
-        use consign_sigv4::encoding::{Slash, uri_encode};
         let source = format!("/{}/{}", self.bucket, uri_encode(from, Slash::Keep));
         if size <= self.copy_limits.single_max {
             let response = self.call("PUT", to, "", &[("x-amz-copy-source", &source)], Bytes::new()).await?;
-            // CopyObject can fail after answering 200: the error is in the body.
-            return Self::check_copy_body("CopyObject", response.expect_success("CopyObject")?);
+            return response.xml("CopyObject").map(drop);
         }
         let upload_id = self.create_multipart(to, headers).await?;
         let result = self.copy_parts(&source, to, &upload_id, size).await;
@@ -287,7 +280,6 @@ impl StorageTarget {
     }
 
     async fn copy_parts(&self, source: &str, to: &str, upload_id: &str, size: u64) -> Result<(), StorageError> {
-        use consign_sigv4::encoding::{Slash, uri_encode};
         let mut parts = Vec::new();
         let part_size = self.copy_limits.part_size.max(1);
         for (index, start) in (0..size).step_by(usize::try_from(part_size).unwrap_or(usize::MAX)).enumerate() {
@@ -295,24 +287,11 @@ impl StorageTarget {
             let range = format!("bytes={start}-{}", (start + part_size).min(size) - 1);
             let query = format!("partNumber={number}&uploadId={}", uri_encode(upload_id, Slash::Encode));
             let headers = [("x-amz-copy-source", source), ("x-amz-copy-source-range", range.as_str())];
-            let response = self.call("PUT", to, &query, &headers, Bytes::new()).await?;
-            let response = response.expect_success("UploadPartCopy")?;
-            let root = parse(&response.body).map_err(|e| StorageError::protocol("UploadPartCopy", &e))?;
-            if root.name == "Error" {
-                return Err(StorageError::from_error_element("UploadPartCopy", 200, &root));
-            }
+            let root = self.call("PUT", to, &query, &headers, Bytes::new()).await?.xml("UploadPartCopy")?;
             let etag = root.child_text("ETag").ok_or_else(|| StorageError::protocol("UploadPartCopy", "no ETag"))?;
             parts.push((number, etag.to_owned()));
         }
         self.complete_multipart(to, upload_id, &parts).await
-    }
-
-    fn check_copy_body(operation: &'static str, response: client::Response) -> Result<(), StorageError> {
-        let root = parse(&response.body).map_err(|e| StorageError::protocol(operation, &e))?;
-        if root.name == "Error" {
-            return Err(StorageError::from_error_element(operation, 200, &root));
-        }
-        Ok(())
     }
 
     /// Starts a multipart upload; answers its upload id.
@@ -321,8 +300,7 @@ impl StorageTarget {
     /// When storage cannot be reached or refuses.
     pub async fn create_multipart(&self, key: &str, headers: &[(&str, &str)]) -> Result<String, StorageError> {
         let response = self.call("POST", key, "uploads=", headers, Bytes::new()).await?;
-        let response = response.expect_success("CreateMultipartUpload")?;
-        let root = parse(&response.body).map_err(|e| StorageError::protocol("CreateMultipartUpload", &e))?;
+        let root = response.xml("CreateMultipartUpload")?;
         root.child_text("UploadId")
             .filter(|id| !id.is_empty())
             .map(str::to_owned)
@@ -335,7 +313,6 @@ impl StorageTarget {
     /// # Errors
     /// When storage cannot be reached or refuses.
     pub async fn list_parts(&self, key: &str, upload_id: &str) -> Result<Option<Vec<PartInfo>>, StorageError> {
-        use consign_sigv4::encoding::{Slash, uri_encode};
         let mut parts = Vec::new();
         let mut marker = 0u32;
         loop {
@@ -344,8 +321,7 @@ impl StorageTarget {
             if response.status == 404 {
                 return Ok(None);
             }
-            let response = response.expect_success("ListParts")?;
-            let root = parse(&response.body).map_err(|e| StorageError::protocol("ListParts", &e))?;
+            let root = response.xml("ListParts")?;
             for part in root.children_named("Part") {
                 let field = |name: &str| part.child_text(name).unwrap_or_default();
                 parts.push(PartInfo {
@@ -376,7 +352,6 @@ impl StorageTarget {
         upload_id: &str,
         parts: &[(u32, String)],
     ) -> Result<(), StorageError> {
-        use consign_sigv4::encoding::{Slash, uri_encode};
         let mut xml = XmlWriter::new();
         xml.root("CompleteMultipartUpload");
         for (number, etag) in parts {
@@ -388,12 +363,7 @@ impl StorageTarget {
         xml.close("CompleteMultipartUpload");
         let query = format!("uploadId={}", uri_encode(upload_id, Slash::Encode));
         let response = self.call("POST", key, &query, &[], Bytes::from(xml.finish())).await?;
-        let response = response.expect_success("CompleteMultipartUpload")?;
-        let root = parse(&response.body).map_err(|e| StorageError::protocol("CompleteMultipartUpload", &e))?;
-        if root.name == "Error" {
-            return Err(StorageError::from_error_element("CompleteMultipartUpload", 200, &root));
-        }
-        Ok(())
+        response.xml("CompleteMultipartUpload").map(drop)
     }
 
     /// Aborts a multipart upload (one already gone is fine).
@@ -401,7 +371,6 @@ impl StorageTarget {
     /// # Errors
     /// When storage cannot be reached or refuses.
     pub async fn abort_multipart(&self, key: &str, upload_id: &str) -> Result<(), StorageError> {
-        use consign_sigv4::encoding::{Slash, uri_encode};
         let query = format!("uploadId={}", uri_encode(upload_id, Slash::Encode));
         let response = self.call("DELETE", key, &query, &[], Bytes::new()).await?;
         if response.status == 404 {
