@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use crate::config::UploadMethod;
 use crate::db::UploadState;
+use crate::verification::RejectionKind;
 
 /// Upper bounds of the latency buckets, in seconds.
 const BUCKETS: [f64; 12] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0];
@@ -54,7 +55,7 @@ impl Histogram {
 #[derive(Debug, Default)]
 pub struct Metrics {
     grants: [AtomicU64; 3],
-    outcomes: Mutex<BTreeMap<(&'static str, String), u64>>,
+    outcomes: Mutex<BTreeMap<(&'static str, &'static str), u64>>,
     bytes_uploaded: AtomicU64,
     verify_seconds: Histogram,
     /// Latency of API requests by route family.
@@ -71,21 +72,6 @@ pub struct RequestHistograms {
     pub other: Histogram,
 }
 
-/// The reason label of a rejection: its first words, so the label set stays small.
-fn reason_label(reason: &str) -> String {
-    if reason.contains("declared as") {
-        "type_mismatch".into()
-    } else if reason.contains("bytes") {
-        "size_mismatch".into()
-    } else if reason.contains("checksum") {
-        "checksum_mismatch".into()
-    } else if reason.contains("not allowed") {
-        "type_not_allowed".into()
-    } else {
-        "other".into()
-    }
-}
-
 impl Metrics {
     /// A grant was made.
     pub fn grant(&self, method: UploadMethod) {
@@ -93,26 +79,26 @@ impl Metrics {
     }
 
     /// A verification ended in `state`.
-    pub fn verified(&self, state: UploadState, reason: Option<&str>, bytes: u64, elapsed: Duration) {
+    pub fn verified(&self, state: UploadState, rejected: Option<RejectionKind>, bytes: u64, elapsed: Duration) {
         self.verify_seconds.observe(elapsed);
         if state == UploadState::Uploaded {
             self.bytes_uploaded.fetch_add(bytes, Ordering::Relaxed);
         }
-        self.count_outcome(state, reason.map(reason_label).unwrap_or_default());
+        self.count_outcome(state, rejected.map_or("", RejectionKind::as_str));
     }
 
     /// An upload ended in `state` without verification (abort, delete).
     pub fn finished(&self, state: UploadState) {
-        self.count_outcome(state, String::new());
+        self.count_outcome(state, "");
     }
 
     /// The reaper cleaned up an upload.
     pub fn reaped(&self) {
         self.reaped.fetch_add(1, Ordering::Relaxed);
-        self.count_outcome(UploadState::Expired, String::new());
+        self.count_outcome(UploadState::Expired, "");
     }
 
-    fn count_outcome(&self, state: UploadState, reason: String) {
+    fn count_outcome(&self, state: UploadState, reason: &'static str) {
         if let Ok(mut outcomes) = self.outcomes.lock() {
             *outcomes.entry((state.as_str(), reason)).or_default() += 1;
         }
@@ -162,12 +148,7 @@ mod tests {
     fn renders_counters_and_histograms() {
         let metrics = Metrics::default();
         metrics.grant(UploadMethod::Post);
-        metrics.verified(
-            UploadState::Rejected,
-            Some("the file was declared as image/png but its content is text/html"),
-            10,
-            Duration::from_millis(3),
-        );
+        metrics.verified(UploadState::Rejected, Some(RejectionKind::TypeMismatch), 10, Duration::from_millis(3));
         let text = metrics.render();
         assert!(text.contains("consign_grants_total{method=\"post\"} 1"), "{text}");
         assert!(

@@ -130,10 +130,10 @@ impl App {
                 };
                 (UploadState::Uploaded, outcome)
             }
-            Verdict::Rejected { reason, findings } => {
+            Verdict::Rejected { rejection, findings } => {
                 self.storage.delete_object(&record.staging_key).await?;
                 let outcome = Outcome {
-                    reason: Some(reason.as_str()),
+                    reason: Some(rejection.reason.as_str()),
                     stored_size: Some(findings.size),
                     detected_type: findings.detected_type.as_deref(),
                     etag: Some(findings.etag.as_str()),
@@ -144,7 +144,11 @@ impl App {
         if !self.db.finish(&record.id, state, &outcome, now).await? {
             return Err(ApiError::conflict("being_verified", "another server took over this verification; ask again"));
         }
-        self.metrics.verified(state, outcome.reason, outcome.stored_size.unwrap_or(0), started.elapsed());
+        let rejected = match &verdict {
+            Verdict::Rejected { rejection, .. } => Some(rejection.kind),
+            _ => None,
+        };
+        self.metrics.verified(state, rejected, outcome.stored_size.unwrap_or(0), started.elapsed());
         tracing::info!(id = %record.id, state = state.as_str(), reason = outcome.reason.unwrap_or(""), "upload verified");
         let updated = self.db.get(&record.id).await?.ok_or_else(|| ApiError::not_found("no such upload"))?;
         Ok(updated)

@@ -19,13 +19,55 @@ pub enum Verdict {
     Missing,
     /// The object is what was granted.
     Accepted(Findings),
-    /// It is not; `reason` says why, for people.
+    /// It is not.
     Rejected {
         /// Why.
-        reason: String,
+        rejection: Rejection,
         /// What was found.
         findings: Findings,
     },
+}
+
+/// Why an object was refused: a stable kind (for metrics and clients) and
+/// a reason for people.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    /// What kind of mismatch.
+    pub kind: RejectionKind,
+    /// What was found and what was expected.
+    pub reason: String,
+}
+
+/// The kinds of rejection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum RejectionKind {
+    /// Not the declared size, or outside the profile's range.
+    SizeMismatch,
+    /// The content is another type than declared.
+    TypeMismatch,
+    /// The content's type is not allowed by the profile.
+    TypeNotAllowed,
+    /// The declared checksum does not match.
+    ChecksumMismatch,
+}
+
+impl RejectionKind {
+    /// The label used in metrics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RejectionKind::SizeMismatch => "size_mismatch",
+            RejectionKind::TypeMismatch => "type_mismatch",
+            RejectionKind::TypeNotAllowed => "type_not_allowed",
+            RejectionKind::ChecksumMismatch => "checksum_mismatch",
+        }
+    }
+}
+
+impl Rejection {
+    /// A rejection of `kind` because of `reason`.
+    pub fn new(kind: RejectionKind, reason: String) -> Self {
+        Self { kind, reason }
+    }
 }
 
 /// What was found about the object.
@@ -53,38 +95,42 @@ pub async fn verify(
         return Ok(Verdict::Missing);
     };
     let mut findings = Findings { size: info.size, etag: info.etag.clone(), detected_type: None };
-    let reject = |reason: String, findings: Findings| Ok(Verdict::Rejected { reason, findings });
+    let reject = |rejection: Rejection, findings: Findings| Ok(Verdict::Rejected { rejection, findings });
+    let size = |reason: String| Rejection::new(RejectionKind::SizeMismatch, reason);
     if let Some(declared) = record.declared_size {
         if info.size != declared {
-            return reject(format!("the stored file is {} bytes, but {declared} were declared", info.size), findings);
+            return reject(
+                size(format!("the stored file is {} bytes, but {declared} were declared", info.size)),
+                findings,
+            );
         }
     } else if info.size < profile.min_size || info.size > profile.max_size {
         return reject(
-            format!(
+            size(format!(
                 "the stored file is {} bytes; this profile accepts {} to {} bytes",
                 info.size, profile.min_size, profile.max_size
-            ),
+            )),
             findings,
         );
     }
     let prefix = storage.read_prefix(key, sniff::SNIFF_BYTES).await?;
     match sniff::check(&record.content_type, &prefix, profile) {
         Ok(detected) => findings.detected_type = detected.map(str::to_owned),
-        Err(reason) => return reject(reason, findings),
+        Err(rejection) => return reject(rejection, findings),
     }
     if let (Some(algorithm), Some(expected)) = (&record.checksum_algorithm, &record.checksum) {
         let Some(algorithm) = ChecksumAlgorithm::parse(algorithm) else {
-            return reject(format!("unknown checksum algorithm {algorithm:?}"), findings);
+            let reason = format!("unknown checksum algorithm {algorithm:?}");
+            return reject(Rejection::new(RejectionKind::ChecksumMismatch, reason), findings);
         };
         let actual = match algorithm.reported_by(&info) {
             Some(reported) => reported,
             None => algorithm.compute(storage.read_stream(key).await?).await?,
         };
         if &actual != expected {
-            return reject(
-                format!("the stored file's {} checksum is {actual}, but {expected} was declared", algorithm.name()),
-                findings,
-            );
+            let reason =
+                format!("the stored file's {} checksum is {actual}, but {expected} was declared", algorithm.name());
+            return reject(Rejection::new(RejectionKind::ChecksumMismatch, reason), findings);
         }
     }
     Ok(Verdict::Accepted(findings))

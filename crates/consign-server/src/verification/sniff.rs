@@ -1,6 +1,7 @@
 //! What the first bytes of a file say it is (magic numbers), and whether
 //! that agrees with what the client declared.
 
+use super::{Rejection, RejectionKind};
 use crate::config::Profile;
 
 /// How many leading bytes are read to decide.
@@ -61,7 +62,8 @@ fn is_zip_container(content_type: &str) -> bool {
 /// # Errors
 /// Why the content is refused: it is another type than declared, a type
 /// the profile does not allow, or not the declared type at all.
-pub fn check(declared: &str, prefix: &[u8], profile: &Profile) -> Result<Option<&'static str>, String> {
+pub fn check(declared: &str, prefix: &[u8], profile: &Profile) -> Result<Option<&'static str>, Rejection> {
+    let mismatch = |reason: String| Rejection::new(RejectionKind::TypeMismatch, reason);
     let detected = detect(prefix);
     let declared_canonical = canonical(declared);
     match detected {
@@ -71,15 +73,18 @@ pub fn check(declared: &str, prefix: &[u8], profile: &Profile) -> Result<Option<
                 || (found == "application/zip" && is_zip_container(declared))
                 || (found == "text/xml" && declared_canonical == "image/svg+xml");
             if !agrees {
-                return Err(format!("the file was declared as {declared} but its content is {found}"));
+                return Err(mismatch(format!("the file was declared as {declared} but its content is {found}")));
             }
             if !profile.allows_type(found) && !profile.allows_type(declared) {
-                return Err(format!("{found} is not allowed here: expected {}", profile.allowed_types()));
+                let reason = format!("{found} is not allowed here: expected {}", profile.allowed_types());
+                return Err(Rejection::new(RejectionKind::TypeNotAllowed, reason));
             }
             Ok(Some(found))
         }
         None if infer::is_mime_supported(declared_canonical) && declared_canonical != "application/octet-stream" => {
-            Err(format!("the file was declared as {declared} but its first bytes are not those of a {declared} file"))
+            Err(mismatch(format!(
+                "the file was declared as {declared} but its first bytes are not those of a {declared} file"
+            )))
         }
         None => Ok(None),
     }
@@ -105,11 +110,11 @@ mod tests {
 
     #[test]
     fn html_declared_as_png_is_refused() {
-        let error = check("image/png", b"  <!DOCTYPE html><script>alert(1)</script>", &images()).unwrap_err();
+        let error = check("image/png", b"  <!DOCTYPE html><script>alert(1)</script>", &images()).unwrap_err().reason;
         assert_eq!(error, "the file was declared as image/png but its content is text/html");
-        let error = check("image/png", b"just some text", &images()).unwrap_err();
+        let error = check("image/png", b"just some text", &images()).unwrap_err().reason;
         assert!(error.contains("first bytes are not those of a image/png"), "{error}");
-        let error = check("image/jpeg", PNG, &images()).unwrap_err();
+        let error = check("image/jpeg", PNG, &images()).unwrap_err().reason;
         assert!(error.contains("its content is image/png"), "{error}");
     }
 
