@@ -115,6 +115,25 @@ pub struct UploadRecord {
 }
 
 impl UploadRecord {
+    /// This record as [`super::Database::transition`] leaves it in `state`
+    /// (no lease).
+    pub fn moved(mut self, state: UploadState, now: i64) -> Self {
+        self.state = state;
+        self.lease_until = None;
+        self.updated_at = now;
+        self
+    }
+
+    /// This record as [`super::Database::finish`] leaves it.
+    pub fn finished(self, state: UploadState, outcome: &super::Outcome<'_>, now: i64) -> Self {
+        let mut record = self.moved(state, now);
+        record.reason = outcome.reason.map(str::to_owned);
+        record.stored_size = outcome.stored_size;
+        record.detected_type = outcome.detected_type.map(str::to_owned);
+        record.etag = outcome.etag.map(str::to_owned);
+        record
+    }
+
     /// The key the object has now: final once uploaded, staging before.
     pub fn current_key(&self) -> &str {
         if self.state == UploadState::Uploaded { &self.final_key } else { &self.staging_key }

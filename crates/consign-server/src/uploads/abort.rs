@@ -25,14 +25,18 @@ impl App {
     /// As [`Self::abort_upload`].
     pub async fn abort_record(&self, record: UploadRecord) -> Result<UploadRecord, ApiError> {
         let now = now_ms();
-        match record.state {
+        let updated = match record.state {
             UploadState::Pending => {
                 if !self.db.lease(&record.id, now).await? {
                     return Err(ApiError::conflict("being_verified", "the upload changed meanwhile; ask again"));
                 }
                 // On failure the lease runs out and the reaper finishes the cleanup.
                 self.remove_staged(&record).await?;
-                self.db.finish(&record.id, UploadState::Aborted, &Outcome::default(), now_ms()).await?;
+                let now = now_ms();
+                if !self.db.finish(&record.id, UploadState::Aborted, &Outcome::default(), now).await? {
+                    return Err(ApiError::conflict("state_changed", "the upload changed meanwhile; ask again"));
+                }
+                record.finished(UploadState::Aborted, &Outcome::default(), now)
             }
             UploadState::Uploaded => {
                 // Deleting twice is harmless, so no lease: delete, then record.
@@ -40,6 +44,7 @@ impl App {
                 if !self.db.transition(&record.id, UploadState::Uploaded, UploadState::Deleted, None, now).await? {
                     return Err(ApiError::conflict("state_changed", "the upload changed meanwhile; ask again"));
                 }
+                record.moved(UploadState::Deleted, now)
             }
             UploadState::Verifying => {
                 return Err(ApiError::conflict(
@@ -50,10 +55,9 @@ impl App {
             UploadState::Rejected | UploadState::Aborted | UploadState::Expired | UploadState::Deleted => {
                 return Ok(record);
             }
-        }
-        let updated = self.db.get(&record.id).await?.ok_or_else(|| ApiError::not_found("no such upload"))?;
+        };
         self.metrics.finished(updated.state);
-        tracing::info!(id = %record.id, state = updated.state.as_str(), "upload removed");
+        tracing::info!(id = %updated.id, state = updated.state.as_str(), "upload removed");
         Ok(updated)
     }
 

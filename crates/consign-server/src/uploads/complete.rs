@@ -150,8 +150,7 @@ impl App {
         };
         self.metrics.verified(state, rejected, outcome.stored_size.unwrap_or(0), started.elapsed());
         tracing::info!(id = %record.id, state = state.as_str(), reason = outcome.reason.unwrap_or(""), "upload verified");
-        let updated = self.db.get(&record.id).await?.ok_or_else(|| ApiError::not_found("no such upload"))?;
-        Ok(updated)
+        Ok(record.clone().finished(state, &outcome, now))
     }
 
     /// Completes the multipart upload in storage (a retry after a completed
