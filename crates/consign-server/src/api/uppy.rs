@@ -141,10 +141,15 @@ pub async fn create_multipart(
     Ok(Json(json!({ "key": created.record.staging_key, "uploadId": upload_id, "bucket": created.record.bucket })))
 }
 
-/// The caller's record of multipart upload `upload_id`, checked against `?key=`.
-async fn bound_upload(app: &App, caller: &Caller, upload_id: &str, uri: &Uri) -> Result<UploadRecord, ApiError> {
-    let query = query_pairs(uri.query())?;
-    let key = query_value(&query, "key")
+/// The caller's record of multipart upload `upload_id`, checked against
+/// `?key=` of `query`.
+async fn bound_upload(
+    app: &App,
+    caller: &Caller,
+    upload_id: &str,
+    query: &[(String, String)],
+) -> Result<UploadRecord, ApiError> {
+    let key = query_value(query, "key")
         .ok_or_else(|| ApiError::bad_request("missing_key", "the query must give the upload's key: ?key="))?;
     let record = app
         .db
@@ -165,7 +170,7 @@ pub async fn list_parts(
     Path(upload_id): Path<String>,
     uri: Uri,
 ) -> Result<Json<Value>, ApiError> {
-    let record = bound_upload(&app, &caller, &upload_id, &uri).await?;
+    let record = bound_upload(&app, &caller, &upload_id, &query_pairs(uri.query())?).await?;
     let parts = app.stored_parts(&record).await?;
     Ok(Json(json!(parts)))
 }
@@ -177,18 +182,18 @@ pub async fn sign_part(
     Path((upload_id, part_number)): Path<(String, String)>,
     uri: Uri,
 ) -> Result<Json<Value>, ApiError> {
-    let record = bound_upload(&app, &caller, &upload_id, &uri).await?;
-    let upload_id = App::pending_multipart(&record)?;
-    let number = part_number.parse::<i64>().map_err(|_| {
-        ApiError::bad_request(
-            "invalid_part_number",
-            format!("part number {part_number:?} is not a number from 1 to 10000"),
-        )
-    })?;
-    let mut urls = app.sign_parts_of(&record, upload_id, &[number])?;
+    let record = bound_upload(&app, &caller, &upload_id, &query_pairs(uri.query())?).await?;
+    let mut urls = app.sign_parts_of(&record, &[part_number_of(&part_number)?])?;
     let ttl = app.profiles.get(&record.profile).map_or(900, |p| p.grant_ttl.as_secs());
     let url = urls.pop().map(|u| u.url).unwrap_or_default();
     Ok(Json(json!({ "url": url, "expires": ttl })))
+}
+
+/// A part number as Uppy sends it (range checked when signing).
+fn part_number_of(text: &str) -> Result<i64, ApiError> {
+    text.trim().parse().map_err(|_| {
+        ApiError::bad_request("invalid_part_number", format!("part number {text:?} is not a number from 1 to 10000"))
+    })
 }
 
 /// `GET /s3/multipart/:uploadId/batch?key=&partNumbers=1,2` → `{presignedUrls: {"1": url}}`.
@@ -198,22 +203,14 @@ pub async fn sign_batch(
     Path(upload_id): Path<String>,
     uri: Uri,
 ) -> Result<Json<Value>, ApiError> {
-    let record = bound_upload(&app, &caller, &upload_id, &uri).await?;
-    let upload_id = App::pending_multipart(&record)?;
     let query = query_pairs(uri.query())?;
+    let record = bound_upload(&app, &caller, &upload_id, &query).await?;
     let numbers = query_value(&query, "partNumbers")
         .ok_or_else(|| ApiError::bad_request("missing_part_numbers", "the query must list ?partNumbers=1,2,3"))?
         .split(',')
-        .map(|n| {
-            n.trim().parse::<i64>().map_err(|_| {
-                ApiError::bad_request(
-                    "invalid_part_number",
-                    format!("part number {n:?} is not a number from 1 to 10000"),
-                )
-            })
-        })
+        .map(part_number_of)
         .collect::<Result<Vec<_>, _>>()?;
-    let urls = app.sign_parts_of(&record, upload_id, &numbers)?;
+    let urls = app.sign_parts_of(&record, &numbers)?;
     let presigned: BTreeMap<String, String> = urls.into_iter().map(|u| (u.part_number.to_string(), u.url)).collect();
     Ok(Json(json!({ "presignedUrls": presigned })))
 }
@@ -241,7 +238,7 @@ pub async fn complete(
     uri: Uri,
     JsonBody(body): JsonBody<CompleteMultipart>,
 ) -> Result<Response, ApiError> {
-    let record = bound_upload(&app, &caller, &upload_id, &uri).await?;
+    let record = bound_upload(&app, &caller, &upload_id, &query_pairs(uri.query())?).await?;
     let parts = body.parts.into_iter().map(|p| (p.part_number, p.etag)).collect();
     let record = app.complete_record(record, Some(parts)).await?;
     if record.state != UploadState::Uploaded {
@@ -258,7 +255,7 @@ pub async fn abort(
     Path(upload_id): Path<String>,
     uri: Uri,
 ) -> Result<Json<Value>, ApiError> {
-    let record = bound_upload(&app, &caller, &upload_id, &uri).await?;
+    let record = bound_upload(&app, &caller, &upload_id, &query_pairs(uri.query())?).await?;
     app.abort_record(record).await?;
     Ok(Json(json!({})))
 }

@@ -76,20 +76,16 @@ impl App {
     /// [`Self::pending_multipart`].
     pub async fn sign_parts(&self, caller: &Caller, id: &str, numbers: &[i64]) -> Result<Vec<PartUrl>, ApiError> {
         let record = self.owned_upload(caller, id).await?;
-        let upload_id = Self::pending_multipart(&record)?;
-        self.sign_parts_of(&record, upload_id, numbers)
+        self.sign_parts_of(&record, numbers)
     }
 
-    /// Signs URLs for `numbers` of `record`'s multipart upload `upload_id`.
+    /// Signs URLs for `numbers` of `record`'s multipart upload.
     ///
     /// # Errors
-    /// 400 for bad part numbers.
-    pub fn sign_parts_of(
-        &self,
-        record: &UploadRecord,
-        upload_id: &str,
-        numbers: &[i64],
-    ) -> Result<Vec<PartUrl>, ApiError> {
+    /// 409 when the upload is not a pending multipart upload; 400 for bad
+    /// part numbers.
+    pub fn sign_parts_of(&self, record: &UploadRecord, numbers: &[i64]) -> Result<Vec<PartUrl>, ApiError> {
+        let upload_id = Self::pending_multipart(record)?;
         if numbers.is_empty() {
             return Err(ApiError::bad_request("invalid_part_number", "name at least one part number"));
         }
