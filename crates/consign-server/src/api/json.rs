@@ -31,9 +31,8 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
 /// 413 for a larger body, 400 when it cannot be read.
 pub async fn read_capped(body: Body) -> Result<bytes::Bytes, ApiError> {
     axum::body::to_bytes(body, MAX_JSON_BODY).await.map_err(|e| {
-        let too_large = std::error::Error::source(&e).is_some_and(|s| s.to_string().contains("length limit"))
-            || e.to_string().contains("length limit");
-        if too_large {
+        let e = e.into_inner();
+        if e.is::<http_body_util::LengthLimitError>() {
             ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "body_too_large",

@@ -141,14 +141,14 @@ pub(super) struct HttpClient {
 }
 
 impl HttpClient {
-    pub fn new(tls: bool) -> Result<Self, String> {
+    pub fn new(tls: bool) -> Self {
         let mut http = HttpConnector::new();
         http.set_nodelay(true);
         http.enforce_http(false);
         let builder = hyper_rustls::HttpsConnectorBuilder::new().with_webpki_roots();
         let builder = if tls { builder.https_only() } else { builder.https_or_http() };
         let connector = builder.enable_http1().wrap_connector(http);
-        Ok(Self { client: Client::builder(TokioExecutor::new()).pool_max_idle_per_host(64).build(connector) })
+        Self { client: Client::builder(TokioExecutor::new()).pool_max_idle_per_host(64).build(connector) }
     }
 
     fn request(signer: &Signer, call: &Call<'_>, body: Bytes) -> Result<hyper::Request<Full<Bytes>>, StorageError> {

@@ -101,7 +101,7 @@ impl StorageTarget {
             None => endpoint_parsed.clone(),
         };
         Ok(Self {
-            http: HttpClient::new(endpoint_parsed.scheme() == "https")?,
+            http: HttpClient::new(endpoint_parsed.scheme() == "https"),
             endpoint: endpoint_parsed,
             public_endpoint,
             bucket: bucket.to_owned(),
