@@ -15,5 +15,6 @@ cargo build --release -q -p consign
 (cd crates/consign-server/tests/browser && [ -d node_modules ] || npm ci --silent)
 head -c $((SIZE * 1024 * 1024)) /dev/urandom > "$WORK/upload.bin"
 target/release/consign serve --data-dir "$WORK/data" --listen $API --store-listen $STORE > "$WORK/serve.log" 2>&1 &
+SERVER_PID=$!
 for _ in $(seq 1 50); do curl -sf http://$API/healthz >/dev/null && break; sleep 0.2; done
-node crates/consign-server/tests/browser/bench-upload.mjs http://$API consign-dev-api-key "$WORK/upload.bin"
+node crates/consign-server/tests/browser/bench-upload.mjs http://$API consign-dev-api-key "$WORK/upload.bin" $SERVER_PID

@@ -278,12 +278,22 @@ export async function computeChecksum(
   return toBase64(hasher.digest("binary"));
 }
 
-/** Tracks bytes on the wire and reports monotonic progress. */
+/**
+ * The least time between two progress reports. Browsers fire upload progress
+ * for every request in flight many times a second, and each report usually
+ * redraws the page; ten a second look smooth and keep the page's rendering
+ * from competing with the upload for the CPU.
+ */
+const PROGRESS_INTERVAL_MS = 100;
+
+/** Tracks bytes on the wire and reports monotonic progress, at most every `PROGRESS_INTERVAL_MS`. */
 class ProgressMeter {
   private reported = 0;
   private readonly inFlight = new Map<number, number>();
   private confirmed = 0;
   private readonly samples: Array<[number, number]> = [];
+  private lastReport = -Infinity;
+  private pending: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
     private readonly total: number,
@@ -300,13 +310,13 @@ class ProgressMeter {
 
   update(slot: number, loaded: number): void {
     this.inFlight.set(slot, loaded);
-    this.emit(false);
+    this.schedule();
   }
 
   done(slot: number, bytes: number): void {
     this.inFlight.delete(slot);
     this.confirmed += bytes;
-    this.emit(false);
+    this.schedule();
   }
 
   /** A failed attempt: its bytes no longer count (progress holds still). */
@@ -315,8 +325,31 @@ class ProgressMeter {
   }
 
   finish(): void {
+    this.stop();
     this.reported = this.total;
     this.emit(true, true);
+  }
+
+  /** No more reports (the upload ended, however it ended). */
+  stop(): void {
+    if (this.pending !== null) clearTimeout(this.pending);
+    this.pending = null;
+  }
+
+  /** Reports now if the last report is old enough or every byte is confirmed, else once the interval is over. */
+  private schedule(): void {
+    const allConfirmed = this.confirmed >= this.total;
+    if (this.pending !== null && !allConfirmed) return;
+    const wait = this.lastReport + PROGRESS_INTERVAL_MS - Date.now();
+    if (wait <= 0 || allConfirmed) {
+      this.stop();
+      this.emit(false);
+      return;
+    }
+    this.pending = setTimeout(() => {
+      this.pending = null;
+      this.emit(false);
+    }, wait);
   }
 
   private emit(finished: boolean, force = false): void {
@@ -326,6 +359,7 @@ class ProgressMeter {
     if (loaded === this.reported && !force) return;
     this.reported = loaded;
     const now = Date.now();
+    this.lastReport = now;
     this.samples.push([now, loaded]);
     while (this.samples.length > 2 && now - this.samples[0]![0] > 5000) this.samples.shift();
     const first = this.samples[0]!;
@@ -794,6 +828,7 @@ export function createUploader(config: UploaderOptions): Uploader {
       if (e instanceof UploadError) throw e;
       throw new UploadError(e instanceof Error ? e.message : String(e), "unexpected");
     } finally {
+      meter.stop();
       outer?.removeEventListener("abort", onOuterAbort);
     }
   }

@@ -217,6 +217,31 @@ test("multipart: parts in parallel up to `concurrency`, 5xx retried with exponen
   assert.equal(storage.length, 0, "resume entry cleared when done");
 });
 
+test("progress: at most one report per 100 ms, the last bytes and the final 100 at once", async () => {
+  const size = 8 * 100;
+  const w = multipartWorld({
+    size,
+    partSize: 100,
+    // Each part takes ~40 ms: the upload spans several report intervals, and
+    // every part fires its progress events many times within one interval.
+    partStore: () => new Promise((resolve) => setTimeout(() => resolve({ status: 200, headers: { ETag: '"e"' } }), 40)),
+    complete: () => ({ body: view(ID, { state: "uploaded", method: "multipart", size }) }),
+  });
+  const { up } = uploader(w, { concurrency: 2 });
+  const events = [];
+  await up.upload(makeFile(size), { profile: "big", onProgress: (p) => events.push({ ...p, at: Date.now() }) });
+  assertProgress(events, size);
+  const [allSent, final] = events.slice(-2);
+  assert.equal(allSent.loaded, size, "the moment every byte is confirmed is reported");
+  assert.ok(final.at - allSent.at < 50, "and not held back by the interval");
+  const paced = events.slice(0, -2);
+  assert.ok(paced.length >= 2, `reports while sending: ${paced.length}`);
+  for (let i = 1; i < paced.length; i++) {
+    // Timers may fire a millisecond early by the Date.now() clock.
+    assert.ok(paced[i].at - paced[i - 1].at >= 98, `reports ${i - 1} and ${i} are ${paced[i].at - paced[i - 1].at} ms apart`);
+  }
+});
+
 test("multipart: a part failing more than `retries` times fails the upload, keeps resume state", async () => {
   const w = multipartWorld({
     size: 400,

@@ -1,16 +1,75 @@
 // A 1 GiB multipart upload from Chromium (the page at /) to `consign serve`
 // on loopback, beside curl PUTting the same file to the same store through a
-// presigned URL. Prints seconds and MiB/s for both. Run by bench/browser-upload.sh.
+// presigned URL. Prints seconds, MiB/s and the CPU seconds each side spent
+// (from /proc, so the figures mean something even on a busy machine).
+// Run by bench/browser-upload.sh.
 //
-// Usage: node bench-upload.mjs API_URL API_KEY FILE
-import { execFileSync } from "node:child_process";
-import { statSync } from "node:fs";
+// Usage: node bench-upload.mjs API_URL API_KEY FILE SERVER_PID
+import { spawn } from "node:child_process";
+import { readFileSync, readdirSync, statSync } from "node:fs";
 import { basename } from "node:path";
 import { chromium } from "playwright-core";
 
-const [api, apiKey, path] = process.argv.slice(2);
+const [api, apiKey, path, serverPid] = process.argv.slice(2);
 const size = statSync(path).size;
 const mib = size / (1024 * 1024);
+const TICKS_PER_SECOND = 100;
+
+/** The process ids under `root` (itself included), from /proc. */
+function tree(root) {
+  const parents = new Map();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      parents.set(entry, stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  const found = [String(root)];
+  for (let i = 0; i < found.length; i++) {
+    for (const [pid, parent] of parents) if (parent === found[i]) found.push(pid);
+  }
+  return found;
+}
+
+/**
+ * What kind of process `command` (its /proc cmdline) is. Chromium rewrites
+ * its children's command lines, dropping `--type=`, so they are told apart
+ * by the switches each kind keeps.
+ */
+function kindOf(command) {
+  if (command.includes("--renderer-client-id")) return "renderer";
+  if (command.includes("--gpu-preferences")) return "gpu";
+  if (command.includes("v8_context_snapshot")) return "network";
+  if (command.includes("--ozone-override-screen-size")) return "zygote";
+  if (command.includes("--remote-debugging-pipe") || command.startsWith("/usr/lib/chromium")) return "browser";
+  return basename(command.split("\0")[0].split(" ")[0]);
+}
+
+/**
+ * CPU seconds (user + system) spent so far by `root` and the processes under
+ * it (those that ended count once waited for), by kind (see `kindOf`).
+ */
+function cpuByKind(root) {
+  const kinds = {};
+  for (const pid of tree(root)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const kind = kindOf(readFileSync(`/proc/${pid}/cmdline`, "utf8"));
+      // utime, stime, cutime, cstime are fields 14-17 of stat(5); here 11-14.
+      const ticks = Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+      kinds[kind] = (kinds[kind] ?? 0) + ticks / TICKS_PER_SECOND;
+    } catch {
+      // Ended meanwhile.
+    }
+  }
+  return kinds;
+}
+
+const cpuSeconds = (root) => Object.values(cpuByKind(root)).reduce((a, b) => a + b, 0);
 
 async function grant() {
   const response = await fetch(`${api}/v1/uploads`, {
@@ -22,13 +81,27 @@ async function grant() {
   return response.json();
 }
 
+function run(command, args) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ["ignore", "ignore", "inherit"] });
+    child.on("error", reject);
+    child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`${command} exited with ${code}`))));
+  });
+}
+
 const curlRuns = [];
-for (let run = 0; run < 2; run++) {
+for (let attempt = 0; attempt < 2; attempt++) {
   const { grant: put } = await grant();
   const headers = Object.entries(put.headers).filter(([n]) => n !== "content-length").flatMap(([n, v]) => ["-H", `${n}: ${v}`]);
+  const ownBefore = process.cpuUsage();
+  const childrenBefore = cpuSeconds(process.pid);
+  const serverBefore = cpuSeconds(serverPid);
   const started = performance.now();
-  execFileSync("curl", ["-sf", "-o", "/dev/null", "-T", path, ...headers, put.url]);
-  curlRuns.push((performance.now() - started) / 1000);
+  await run("curl", ["-sf", "-o", "/dev/null", "-T", path, ...headers, put.url]);
+  const seconds = (performance.now() - started) / 1000;
+  const own = process.cpuUsage(ownBefore);
+  const client = cpuSeconds(process.pid) - childrenBefore - (own.user + own.system) / 1e6;
+  curlRuns.push({ seconds, client, server: cpuSeconds(serverPid) - serverBefore });
 }
 
 const browser = await chromium.launch({
@@ -37,31 +110,65 @@ const browser = await chromium.launch({
          "--disable-component-update", "--disable-sync"],
 });
 const browserRuns = [];
-for (let run = 0; run < 2; run++) {
+for (let attempt = 0; attempt < 2; attempt++) {
   const page = await browser.newPage();
   await page.goto(`${api}/${process.env.CONCURRENCY ? `?concurrency=${process.env.CONCURRENCY}` : ""}`);
   await page.waitForSelector("#profile option", { state: "attached" });
   await page.selectOption("#profile", "default");
+  // The page says when the row reaches 99.9% (every byte acknowledged) or a
+  // final state, through one awaited promise: polling from here would cost
+  // the renderer and the browser process CPU the upload competes for.
+  const selector = `.row[data-filename="${basename(path)}"]`;
+  await page.evaluate((selector) => {
+    const reached = (test) => new Promise((resolve) => {
+      const observer = new MutationObserver(() => {
+        const row = document.querySelector(selector);
+        if (row && test(row)) {
+          observer.disconnect();
+          resolve();
+        }
+      });
+      observer.observe(document.body, { subtree: true, childList: true, attributes: true,
+        attributeFilter: ["data-percent", "data-state"] });
+    });
+    window.benchTransferred = reached((row) => Number(row.dataset.percent) >= 99.9 || row.dataset.state);
+    window.benchSettled = reached((row) => row.dataset.state);
+  }, selector);
+  const ownBefore = process.cpuUsage();
+  const kindsBefore = cpuByKind(process.pid);
+  const clientBefore = cpuSeconds(process.pid);
+  const serverBefore = cpuSeconds(serverPid);
   const started = performance.now();
   await page.setInputFiles("#picker", path);
-  const row = page.locator(`.row[data-filename="${basename(path)}"]`).first();
-  await page.waitForFunction((el) => Number(el.dataset.percent) >= 99.9 || el.dataset.state, await row.elementHandle(),
-    { timeout: 600_000, polling: 20 });
-  const transferred = (performance.now() - started) / 1000;
-  await page.waitForFunction((el) => el.dataset.state, await row.elementHandle(), { timeout: 600_000 });
+  await page.evaluate(() => window.benchTransferred);
+  const seconds = (performance.now() - started) / 1000;
+  const own = process.cpuUsage(ownBefore);
+  const client = cpuSeconds(process.pid) - clientBefore - (own.user + own.system) / 1e6;
+  const server = cpuSeconds(serverPid) - serverBefore;
+  const kinds = Object.entries(cpuByKind(process.pid)).filter(([k]) => k !== "node")
+    .map(([k, v]) => `${k} ${(v - (kindsBefore[k] ?? 0)).toFixed(2)}`).join(", ");
+  console.log(`  run ${attempt + 1}: ${seconds.toFixed(2)} s; Chromium CPU s by process kind: ${kinds}`);
+  await page.evaluate(() => window.benchSettled);
   const verified = (performance.now() - started) / 1000;
+  const row = page.locator(selector).first();
   if ((await row.getAttribute("data-state")) !== "uploaded") throw new Error(await row.textContent());
-  browserRuns.push({ transferred, verified });
+  browserRuns.push({ seconds, client, server, verified });
   await page.close();
 }
 await browser.close();
 
-const best = (values) => Math.min(...values);
+const best = (runs) => runs.reduce((a, b) => (b.seconds < a.seconds ? b : a));
+const describe = (runs) => {
+  const b = best(runs);
+  return `best of ${runs.length} ${b.seconds.toFixed(2)} s = ${(mib / b.seconds).toFixed(0)} MiB/s` +
+    ` (runs ${runs.map((r) => r.seconds.toFixed(2)).join(", ")}); CPU s in that run: client ${b.client.toFixed(2)},` +
+    ` consign ${b.server.toFixed(2)}`;
+};
 const curl = best(curlRuns);
-const transfer = best(browserRuns.map((r) => r.transferred));
-const complete = best(browserRuns.map((r) => r.verified));
+const transfer = best(browserRuns);
 console.log(`file: ${mib.toFixed(0)} MiB`);
-console.log(`curl PUT (presigned, one request): best of 2 ${curl.toFixed(2)} s = ${(mib / curl).toFixed(0)} MiB/s  runs ${curlRuns.map((s) => s.toFixed(2)).join(", ")}`);
-console.log(`Chromium multipart (page, all parts acknowledged): best of 2 ${transfer.toFixed(2)} s = ${(mib / transfer).toFixed(0)} MiB/s  runs ${browserRuns.map((r) => r.transferred.toFixed(2)).join(", ")}`);
-console.log(`Chromium multipart until verified and moved to its final key: best of 2 ${complete.toFixed(2)} s = ${(mib / complete).toFixed(0)} MiB/s`);
-console.log(`browser transfer throughput / curl: ${((curl / transfer) * 100).toFixed(0)}%`);
+console.log(`curl PUT (presigned, one request): ${describe(curlRuns)}`);
+console.log(`Chromium multipart (page, all parts acknowledged): ${describe(browserRuns)}`);
+const verified = Math.min(...browserRuns.map((r) => r.verified));
+console.log(`Chromium multipart until verified and moved to its final key: best of 2 ${verified.toFixed(2)} s = ${(mib / verified).toFixed(0)} MiB/s`);
+console.log(`browser transfer throughput / curl: ${((curl.seconds / transfer.seconds) * 100).toFixed(0)}%`);
