@@ -977,6 +977,22 @@ async fn multipart_uploads_complete_list_and_abort() {
     assert!(bytes[part1.len()..part1.len() + part2.len()] == part2[..], "part 2 differs");
     assert!(bytes[part1.len() + part2.len()..] == part3[..], "part 3 differs");
 
+    // A copy is a single-part object: its ETag is the MD5 of all the bytes
+    // (hashed while copying; the source's ETag is not one).
+    let copied = s3
+        .copy_object()
+        .bucket("multi")
+        .key("big/copy")
+        .copy_source("multi/big/object")
+        .send()
+        .await
+        .expect("CopyObject of a multipart object");
+    let whole_md5 = format!("\"{}\"", md5_hex(&bytes));
+    assert_eq!(copied.copy_object_result().and_then(|r| r.e_tag()), Some(whole_md5.as_str()));
+    let copy = s3.get_object().bucket("multi").key("big/copy").send().await.expect("GetObject of the copy");
+    assert_eq!(copy.parts_count(), None);
+    assert_eq!(copy.body.collect().await.expect("the copy's body").into_bytes(), bytes);
+
     let uploads = s3.list_multipart_uploads().bucket("multi").send().await.expect("ListMultipartUploads");
     assert!(uploads.uploads().is_empty());
     let again = complete(vec![part(1, &etag1)]).await;

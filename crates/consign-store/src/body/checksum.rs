@@ -158,6 +158,21 @@ pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// The MD5 an ETag is the hex of: `Some` only for a single-part object's
+/// ETag (32 hex digits), never for a multipart one (`hex-N`).
+pub fn md5_of_etag(etag: &str) -> Option<[u8; 16]> {
+    let hex = etag.as_bytes();
+    // `from_str_radix` alone would take a sign ("+f").
+    if hex.len() != 32 || !hex.iter().all(u8::is_ascii_hexdigit) {
+        return None;
+    }
+    let mut md5 = [0u8; 16];
+    for (byte, pair) in md5.iter_mut().zip(hex.chunks_exact(2)) {
+        *byte = u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok()?;
+    }
+    Some(md5)
+}
+
 /// Whether `value` is the base64 of exactly `len` bytes.
 pub fn is_base64_of_len(value: &str, len: usize) -> bool {
     STANDARD.decode(value.trim()).is_ok_and(|raw| raw.len() == len)
@@ -166,6 +181,21 @@ pub fn is_base64_of_len(value: &str, len: usize) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn md5_of_etag_reads_single_part_etags_only() {
+        let md5 = Md5::default().finish();
+        assert_eq!(md5_of_etag(&hex(&md5)), Some(md5));
+        for not_md5 in [
+            "d41d8cd98f00b204e9800998ecf8427e-2",
+            "d41d8cd98f00b204e9800998ecf8427",
+            "z41d8cd98f00b204e9800998ecf8427e",
+            "+41d8cd98f00b204e9800998ecf8427e",
+            "",
+        ] {
+            assert_eq!(md5_of_etag(not_md5), None, "{not_md5}");
+        }
+    }
 
     fn digest(algorithm: ChecksumAlgorithm, data: &[u8]) -> String {
         let mut c = Checksummer::new(algorithm);
