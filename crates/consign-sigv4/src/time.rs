@@ -116,6 +116,11 @@ impl AmzDate {
         std::str::from_utf8(&self.text).unwrap_or_default()
     }
 
+    /// [`Self::as_str`] as bytes, without checking them again.
+    pub(crate) fn as_bytes(&self) -> &[u8; 16] {
+        &self.text
+    }
+
     /// `YYYYMMDD`, the date element of the credential scope.
     pub fn date_stamp(&self) -> &str {
         &self.as_str()[..8]

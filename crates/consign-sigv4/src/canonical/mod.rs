@@ -153,31 +153,6 @@ pub struct StringToSign {
     text: String,
 }
 
-/// The pieces of the string to sign, in order, for the HMAC to take
-/// without joining them into a [`StringToSign`].
-pub(crate) fn string_to_sign_parts<'a>(
-    time: &'a AmzDate,
-    scope: &CredentialScope<'a>,
-    hash: &'a Hex64,
-) -> [&'a str; 13] {
-    let [date, slash1, region, slash2, service, slash3, terminator] = scope.parts();
-    [
-        ALGORITHM,
-        "\n",
-        time.as_str(),
-        "\n",
-        date,
-        slash1,
-        region,
-        slash2,
-        service,
-        slash3,
-        terminator,
-        "\n",
-        hash.as_str(),
-    ]
-}
-
 impl StringToSign {
     /// Builds the four (or, for chunks, more) lines; `last` is the final
     /// line, typically a hex hash.

@@ -25,7 +25,7 @@ use smallvec::SmallVec;
 
 use crate::canonical::{
     ALGORITHM, CanonicalHeaders, CanonicalQuery, CanonicalRequestBuilder, StringToSign, UriEncoding, WireParam,
-    WireParams, is_canonical_as_sent, push_wire_path, string_to_sign_parts, write_as_sent,
+    WireParams, is_canonical_as_sent, push_wire_path, write_as_sent,
 };
 use crate::chunked::{StreamingContext, StreamingMode};
 use crate::credentials::SecretKey;
@@ -36,6 +36,7 @@ use crate::request::{
     HttpRequest, STREAMING_SIGNED, STREAMING_SIGNED_TRAILER, STREAMING_UNSIGNED_TRAILER, UNSIGNED_PAYLOAD,
     eq_ignore_case,
 };
+use crate::scope::TERMINATOR;
 use crate::time::AmzDate;
 use credential::truncate;
 
@@ -46,10 +47,17 @@ use credential::truncate;
 pub struct Verifier {
     region: String,
     service: String,
+    /// `/region/service/aws4_request\n`: what follows the date in the
+    /// string to sign of every request this verifier accepts (the scope
+    /// check comes first), so the HMAC takes it in one piece.
+    scope_tail: String,
     uri_encoding: UriEncoding,
     max_skew_seconds: u32,
     keys: SigningKeyCache,
 }
+
+/// The first line of a string to sign, with its line break.
+const STRING_TO_SIGN_HEAD: &str = "AWS4-HMAC-SHA256\n";
 
 /// The allowed difference between a header-signed request's time and the
 /// receiver's clock, as S3 allows: 15 minutes.
@@ -110,10 +118,11 @@ pub struct Verified {
 impl Verifier {
     /// A verifier for `service` in `region`; `s3` gets S3's path rules.
     pub fn new(region: impl Into<String>, service: impl Into<String>) -> Self {
-        let service = service.into();
+        let (region, service) = (region.into(), service.into());
         let uri_encoding = if service == "s3" { UriEncoding::S3 } else { UriEncoding::Normalized };
         Self {
-            region: region.into(),
+            scope_tail: format!("/{region}/{service}/{TERMINATOR}\n"),
+            region,
             service,
             uri_encoding,
             max_skew_seconds: DEFAULT_MAX_SKEW_SECONDS,
@@ -286,8 +295,16 @@ impl Verifier {
         let hash = canonical_request.hash();
         let key = self.keys.get_shared(&credential.access_key_id, secret, &scope);
         // The string to sign goes into the HMAC in pieces; its text is only
-        // needed to explain a mismatch.
-        let expected = key.sign_parts(&string_to_sign_parts(&time, &scope, &hash));
+        // needed to explain a mismatch. The scope was checked against this
+        // verifier's, so its region and service are those of `scope_tail`.
+        let expected = key.sign_parts(&[
+            STRING_TO_SIGN_HEAD.as_bytes(),
+            time.as_bytes(),
+            b"\n",
+            scope.date.as_bytes(),
+            self.scope_tail.as_bytes(),
+            hash.as_bytes(),
+        ]);
         if !constant_time_eq(expected.as_str().as_bytes(), signature.as_bytes()) {
             return Err(VerifyError::SignatureDoesNotMatch {
                 access_key_id: credential.access_key_id.to_string(),
@@ -460,4 +477,14 @@ fn check_query_header_agreement(request: &HttpRequest<'_>, params: &[WireParam<'
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_string_to_sign_head_is_the_algorithm_line() {
+        assert_eq!(STRING_TO_SIGN_HEAD, format!("{ALGORITHM}\n"));
+    }
 }
