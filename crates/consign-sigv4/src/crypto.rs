@@ -26,6 +26,11 @@ impl Hex64 {
         std::str::from_utf8(&self.0).unwrap_or_default()
     }
 
+    /// [`Self::as_str`] as bytes, without checking them again.
+    pub(crate) fn as_bytes(&self) -> &[u8; 64] {
+        &self.0
+    }
+
     fn from_digest(bytes: &[u8]) -> Self {
         let mut out = [0u8; 64];
         encode_hex(bytes, &mut out);

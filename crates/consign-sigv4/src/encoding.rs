@@ -125,22 +125,28 @@ pub(crate) fn is_canonical_encoding(raw: &str, slash: Slash) -> bool {
     let bytes = raw.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
-        let byte = bytes[i];
-        if kept[usize::from(byte)] {
+        if kept[usize::from(bytes[i])] {
             i += 1;
-            continue;
-        }
-        let escaped = match (bytes.get(i + 1), bytes.get(i + 2)) {
-            (Some(&hi), Some(&lo)) if byte == b'%' => upper_hex_value(hi).zip(upper_hex_value(lo)),
-            _ => None,
-        };
-        // An escape of a byte that encoding keeps (`%41`) is not canonical.
-        match escaped {
-            Some((hi, lo)) if !kept[usize::from((hi << 4) | lo)] => i += 3,
-            _ => return false,
+        } else if is_canonical_escape(&bytes[i..], slash) {
+            i += 3;
+        } else {
+            return false;
         }
     }
     true
+}
+
+/// Whether `bytes` starts with an escape as [`uri_encode_into`] writes it:
+/// `%XX` in upper-case hex, of a byte that encoding does not keep (`%41`
+/// is not canonical, `A` is).
+pub(crate) fn is_canonical_escape(bytes: &[u8], slash: Slash) -> bool {
+    match bytes {
+        [b'%', hi, lo, ..] => match upper_hex_value(*hi).zip(upper_hex_value(*lo)) {
+            Some((hi, lo)) => !kept(slash)[usize::from((hi << 4) | lo)],
+            None => false,
+        },
+        _ => false,
+    }
 }
 
 fn upper_hex_value(digit: u8) -> Option<u8> {

@@ -31,6 +31,7 @@ mod error;
 mod key_cache;
 pub mod post_policy;
 mod request;
+mod scan;
 mod scope;
 mod sign;
 mod time;
@@ -56,5 +57,5 @@ pub use sign::{
 pub use time::{AmzDate, BadTimestamp};
 pub use verify::{
     Authentication, AuthorizationHeader, Credential, DEFAULT_MAX_SKEW_SECONDS, PayloadCheck, PostAuth, PresignedQuery,
-    Verified, Verifier,
+    SignedHeaders, Verified, Verifier,
 };

@@ -18,13 +18,20 @@ pub struct HttpRequest<'a> {
 impl<'a> HttpRequest<'a> {
     /// The first value of the header `name` (compared without case).
     pub fn header(&self, name: &str) -> Option<&'a str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| *v)
+        self.headers.iter().find(|(n, _)| eq_ignore_case(n, name)).map(|(_, v)| *v)
     }
 
     /// Every value of the header `name`, in the order sent.
     pub fn header_values<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'a str> + 's {
-        self.headers.iter().filter(move |(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| *v)
+        self.headers.iter().filter(move |(n, _)| eq_ignore_case(n, name)).map(|(_, v)| *v)
     }
+}
+
+/// Whether two names are equal regardless of ASCII case. Names usually
+/// arrive in the case they are compared with, so an exact comparison (one
+/// `memcmp`) comes first; the byte-by-byte one is only its fallback.
+pub(crate) fn eq_ignore_case(a: &str, b: &str) -> bool {
+    a == b || a.eq_ignore_ascii_case(b)
 }
 
 /// What the last line of a canonical request says about the body.

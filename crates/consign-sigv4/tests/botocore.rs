@@ -303,7 +303,7 @@ fn check_header_signed(ctx: &mut Ctx, case: &Value, part: &str) {
     // botocore signs every header the request has when it signs, except
     // its blacklist; a client adds more (amz-sdk-*, content-length) after.
     let botocore_signed: Vec<String> = match &auth {
-        Authentication::Header(h) => h.signed_headers.clone(),
+        Authentication::Header(h) => h.signed_headers.iter().map(str::to_owned).collect(),
         _ => Vec::new(),
     };
     let to_sign: Vec<(String, String)> =

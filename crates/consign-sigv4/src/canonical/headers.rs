@@ -40,6 +40,11 @@ impl<'a> CanonicalHeaders<'a> {
     pub fn insert(&mut self, name: &'a str, value: &'a str) {
         let name = lower_case(name);
         let value = canonical_value(value);
+        // Signers list their headers sorted, so each usually goes last.
+        if self.entries.last().is_none_or(|(last, _)| *last < name) {
+            self.entries.push((name, value));
+            return;
+        }
         match self.entries.binary_search_by(|(n, _)| n.as_ref().cmp(&name)) {
             Ok(i) => {
                 let joined = self.entries[i].1.to_mut();

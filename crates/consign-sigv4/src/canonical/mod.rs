@@ -11,7 +11,7 @@ use std::ops::Range;
 
 pub use headers::CanonicalHeaders;
 pub use query::CanonicalQuery;
-pub(crate) use query::WireParam;
+pub(crate) use query::{WireParam, WireParams, is_canonical_as_sent, write_as_sent};
 pub use uri::{UriEncoding, push_object_path, push_wire_path};
 
 use crate::crypto::{Hex64, sha256_hex};
@@ -151,31 +151,6 @@ impl fmt::Debug for CanonicalRequest {
 #[derive(Clone, PartialEq, Eq)]
 pub struct StringToSign {
     text: String,
-}
-
-/// The pieces of the string to sign, in order, for the HMAC to take
-/// without joining them into a [`StringToSign`].
-pub(crate) fn string_to_sign_parts<'a>(
-    time: &'a AmzDate,
-    scope: &CredentialScope<'a>,
-    hash: &'a Hex64,
-) -> [&'a str; 13] {
-    let [date, slash1, region, slash2, service, slash3, terminator] = scope.parts();
-    [
-        ALGORITHM,
-        "\n",
-        time.as_str(),
-        "\n",
-        date,
-        slash1,
-        region,
-        slash2,
-        service,
-        slash3,
-        terminator,
-        "\n",
-        hash.as_str(),
-    ]
 }
 
 impl StringToSign {

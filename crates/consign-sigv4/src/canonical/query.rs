@@ -4,25 +4,42 @@ use std::borrow::Cow;
 use std::ops::Range;
 
 use crate::encoding::{
-    BadPercentEncoding, Slash, is_canonical_encoding, query_decode, uri_encode, uri_encode_into, uri_encode_str_into,
+    BadPercentEncoding, Slash, is_canonical_encoding, is_canonical_escape, query_decode, uri_encode, uri_encode_into,
+    uri_encode_str_into,
 };
+use crate::scan::find_any;
 
-/// One `name=value` of a query string as received, split, with its name
-/// decoded once for every step of verification that looks at it.
+/// One `name=value` of a query string as received, split, with what the
+/// split noticed about its encoding.
 #[derive(Debug, Clone)]
 pub(crate) struct WireParam<'q> {
     /// The name as sent.
     pub raw_name: &'q str,
     /// The value as sent (empty for `name` without `=`).
     pub raw_value: &'q str,
-    /// The decoded name when it differs from the raw one; `None` when the
-    /// raw name holds no `%` or `+`, or when its escapes are invalid.
-    decoded_name: Option<Cow<'q, [u8]>>,
+    /// Where `name=value` starts in the query.
+    start: usize,
+    /// Whether there is a `=`, so that `name=value` as sent is the
+    /// parameter's canonical form when both parts are canonical.
+    has_equals: bool,
     /// Whether the name holds a `%` or `+`.
     name_escaped: bool,
     /// Whether the value holds a `%` or `+`.
     value_escaped: bool,
+    /// Whether the name is in canonical encoding (see
+    /// [`is_canonical_encoding`]), so it is its own canonical form.
+    name_canonical: bool,
+    /// The same for the value.
+    value_canonical: bool,
 }
+
+/// Room made for parameters before the split grows its list: a presigned
+/// URL has seven `X-Amz-*` ones, an upload part two more.
+const EXPECTED_PARAMS: usize = 10;
+
+/// A query split into its parameters. (A `SmallVec` of them was tried: it
+/// saved the allocation but cost more in copies of the parse that holds it.)
+pub(crate) type WireParams<'q> = Vec<WireParam<'q>>;
 
 /// What the query splitter looks for in each byte.
 const fn query_byte_classes() -> [u8; 256] {
@@ -40,39 +57,25 @@ const ESCAPE: u8 = 3;
 const QUERY_BYTE_CLASSES: [u8; 256] = query_byte_classes();
 
 /// The index of the first `&`, `=`, `%` or `+` in `bytes` at or after
-/// `from`, or `bytes.len()`. Eight bytes are tested at a time: a byte of a
-/// word equals `c` when that byte of `word ^ c…c` is zero, and the classic
-/// zero-byte test finds the lowest such byte exactly.
+/// `from`, or `bytes.len()`.
 fn next_special(bytes: &[u8], from: usize) -> usize {
-    const LOW: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let zero_bytes = |x: u64| x.wrapping_sub(LOW) & !x & HIGH;
-    let mut at = from;
-    while let Some(chunk) = bytes.get(at..at + 8) {
-        let word = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
-        let hits = [b'&', b'=', b'%', b'+'].iter().fold(0, |hits, &c| hits | zero_bytes(word ^ (LOW * u64::from(c))));
-        if hits != 0 {
-            return at + (hits.trailing_zeros() / 8) as usize;
-        }
-        at += 8;
-    }
-    while bytes.get(at).is_some_and(|&b| QUERY_BYTE_CLASSES[usize::from(b)] == PLAIN) {
-        at += 1;
-    }
-    at
+    find_any(bytes, from, [b'&', b'=', b'%', b'+'])
 }
 
 impl<'q> WireParam<'q> {
     /// The non-empty parameters of `query`, in order, found in one pass
-    /// over its bytes that also notes which parts need decoding.
+    /// over its bytes that also notes which parts need decoding and which
+    /// are already canonical.
     pub fn split(query: &'q str) -> impl Iterator<Item = Self> {
+        let plain = is_plain_query(query.as_bytes());
         let mut rest = query;
         std::iter::from_fn(move || {
             loop {
                 if rest.is_empty() {
                     return None;
                 }
-                let (param, after) = Self::read_one(rest);
+                let start = query.len() - rest.len();
+                let (param, after) = Self::read_one(rest, start, plain);
                 rest = after;
                 if param.is_some() {
                     return param;
@@ -81,12 +84,23 @@ impl<'q> WireParam<'q> {
         })
     }
 
-    /// Reads the parameter at the start of `text` (`None` when it is empty)
-    /// and returns what follows its `&`.
-    fn read_one(text: &'q str) -> (Option<Self>, &'q str) {
+    /// [`Self::split`], collected with room for the usual number.
+    pub fn split_all(query: &'q str) -> WireParams<'q> {
+        let mut params = Vec::with_capacity(EXPECTED_PARAMS);
+        params.extend(Self::split(query));
+        params
+    }
+
+    /// Reads the parameter at the start of `text`, which is at `start` in
+    /// the query (`None` when it is empty), and returns what follows its
+    /// `&`. `plain` says that the whole query
+    /// holds only unreserved bytes, `%`, `&` and `=`, so that only its
+    /// escapes (and a second `=`) can make a part not canonical.
+    fn read_one(text: &'q str, start: usize, plain: bool) -> (Option<Self>, &'q str) {
         let bytes = text.as_bytes();
         let mut equals = None;
         let mut escaped = [false, false];
+        let mut not_canonical = [!plain, !plain];
         let mut end = 0;
         // Jump from one special byte to the next; most bytes are plain.
         loop {
@@ -94,10 +108,16 @@ impl<'q> WireParam<'q> {
             let Some(&byte) = bytes.get(end) else {
                 break;
             };
+            let part = usize::from(equals.is_some());
             match QUERY_BYTE_CLASSES[usize::from(byte)] {
                 AMPERSAND => break,
                 EQUALS if equals.is_none() => equals = Some(end),
-                ESCAPE => escaped[usize::from(equals.is_some())] = true,
+                // A second `=` belongs to the value, which encodes it.
+                EQUALS => not_canonical[1] = true,
+                ESCAPE => {
+                    escaped[part] = true;
+                    not_canonical[part] |= byte == b'+' || !is_canonical_escape(&bytes[end..], Slash::Encode);
+                }
                 _ => {}
             }
             end += 1;
@@ -113,8 +133,25 @@ impl<'q> WireParam<'q> {
             None => (param, ""),
         };
         let [name_escaped, value_escaped] = escaped;
-        let decoded_name = if name_escaped { query_decode(raw_name).ok() } else { None };
-        (Some(Self { raw_name, raw_value, decoded_name, name_escaped, value_escaped }), after)
+        // Outside a plain query, other bytes may need encoding: look again.
+        let canonical = |raw: &str, not: bool| if plain { !not } else { is_canonical_encoding(raw, Slash::Encode) };
+        let param = Self {
+            raw_name,
+            raw_value,
+            start,
+            has_equals: equals.is_some(),
+            name_escaped,
+            value_escaped,
+            name_canonical: canonical(raw_name, not_canonical[0]),
+            value_canonical: canonical(raw_value, not_canonical[1]),
+        };
+        (Some(param), after)
+    }
+
+    /// Where `name=value` is in the query, when it has its `=`.
+    fn sent_span(&self) -> Option<Range<usize>> {
+        let end = self.start + self.raw_name.len() + 1 + self.raw_value.len();
+        self.has_equals.then_some(self.start..end)
     }
 
     /// The name when it holds no escape, so that it is its own decoding.
@@ -123,20 +160,85 @@ impl<'q> WireParam<'q> {
     }
 
     /// The decoded name (`+` is a space).
-    pub fn name(&self) -> Result<&[u8], BadPercentEncoding> {
-        if !self.name_escaped {
-            return Ok(self.raw_name.as_bytes());
-        }
-        match &self.decoded_name {
-            Some(name) => Ok(name),
-            // Decoding failed when the name was split: do it again for the error.
-            None => query_decode(self.raw_name).map(|_| &[][..]),
-        }
+    pub fn name(&self) -> Result<Cow<'q, [u8]>, BadPercentEncoding> {
+        if self.name_escaped { query_decode(self.raw_name) } else { Ok(Cow::Borrowed(self.raw_name.as_bytes())) }
     }
 
     /// The decoded value (`+` is a space).
     pub fn value(&self) -> Result<Cow<'q, [u8]>, BadPercentEncoding> {
         if self.value_escaped { query_decode(self.raw_value) } else { Ok(Cow::Borrowed(self.raw_value.as_bytes())) }
+    }
+}
+
+/// Whether `query` holds only unreserved bytes, `%`, `&` and `=`: then
+/// only its escapes can keep a name or value from being canonical. A fold
+/// without early exit over byte compares, which the compiler vectorizes.
+fn is_plain_query(query: &[u8]) -> bool {
+    let outside = query.iter().fold(0u8, |outside, &b| {
+        let letter = (b | 0x20).wrapping_sub(b'a') < 26;
+        let digit = b.wrapping_sub(b'0') < 10;
+        let mark = (b == b'-') | (b == b'_') | (b == b'.') | (b == b'~');
+        outside | u8::from(!(letter | digit | mark | (b == b'%') | (b == b'&') | (b == b'=')))
+    });
+    outside == 0
+}
+
+/// Whether every parameter of `params` that `skip` keeps is already
+/// canonical and they come sorted, as every SigV4 signer sends them: then
+/// [`write_as_sent`] writes the canonical query from the text as sent.
+/// `skip` is given the name as sent; an escaped name in canonical form
+/// never decodes to an unreserved name such as `X-Amz-Signature`.
+pub(crate) fn is_canonical_as_sent(params: &[WireParam<'_>], skip: impl Fn(&str) -> bool) -> bool {
+    let mut previous: Option<(&str, &str)> = None;
+    for param in params {
+        if !(param.name_canonical && param.value_canonical) {
+            return false;
+        }
+        if skip(param.raw_name) {
+            continue;
+        }
+        let pair = (param.raw_name, param.raw_value);
+        if previous.is_some_and(|p| p > pair) {
+            return false;
+        }
+        previous = Some(pair);
+    }
+    true
+}
+
+/// Writes the canonical query of `params`, split from `query`, for which
+/// [`is_canonical_as_sent`] holds, leaving out those `skip` names.
+/// Parameters that follow each other in `query` are copied in one piece.
+pub(crate) fn write_as_sent(query: &str, params: &[WireParam<'_>], skip: impl Fn(&str) -> bool, out: &mut String) {
+    let start = out.len();
+    let flush = |run: Range<usize>, out: &mut String| {
+        if out.len() > start {
+            out.push('&');
+        }
+        out.push_str(&query[run]);
+    };
+    let mut run: Option<Range<usize>> = None;
+    for param in params.iter().filter(|p| !skip(p.raw_name)) {
+        let span = param.sent_span();
+        match (&mut run, span) {
+            (Some(run), Some(span)) if span.start == run.end + 1 => run.end = span.end,
+            (_, span) => {
+                if let Some(done) = run.take() {
+                    flush(done, out);
+                }
+                match span {
+                    Some(span) => run = Some(span),
+                    // A name without `=`: its canonical form adds one.
+                    None => {
+                        flush(param.start..param.start + param.raw_name.len(), out);
+                        out.push('=');
+                    }
+                }
+            }
+        }
+    }
+    if let Some(done) = run {
+        flush(done, out);
     }
 }
 
@@ -223,17 +325,17 @@ impl CanonicalQuery {
     /// encoded again, which gives the same result the long way.
     fn push_wire(&mut self, param: &WireParam<'_>, skip: &impl Fn(&[u8]) -> bool) -> Result<(), BadPercentEncoding> {
         let name = param.name()?;
-        if skip(name) {
+        if skip(&name) {
             return Ok(());
         }
         let start = self.text.len();
-        if is_canonical_encoding(param.raw_name, Slash::Encode) {
+        if param.name_canonical {
             self.text.push_str(param.raw_name);
         } else {
-            uri_encode_into(&mut self.text, name, Slash::Encode);
+            uri_encode_into(&mut self.text, &name, Slash::Encode);
         }
         let middle = self.text.len();
-        if is_canonical_encoding(param.raw_value, Slash::Encode) {
+        if param.value_canonical {
             self.text.push_str(param.raw_value);
         } else {
             uri_encode_into(&mut self.text, &param.value()?, Slash::Encode);
@@ -289,26 +391,40 @@ mod tests {
         let params: Vec<_> = WireParam::split("&a=1&&b&c=x=y&%41+=%2B&").collect();
         let raw: Vec<_> = params.iter().map(|p| (p.raw_name, p.raw_value)).collect();
         assert_eq!(raw, [("a", "1"), ("b", ""), ("c", "x=y"), ("%41+", "%2B")]);
-        assert_eq!(params[3].name().unwrap(), b"A ");
+        assert_eq!(params[3].name().unwrap().as_ref(), b"A ");
         assert_eq!(params[3].value().unwrap().as_ref(), b"+");
         assert_eq!(params[2].value().unwrap().as_ref(), b"x=y");
         assert!(WireParam::split("%4=1").next().unwrap().name().is_err());
     }
 
     #[test]
-    fn next_special_finds_the_first_special_byte_at_every_position() {
-        let plain = "abcdefghijklmnopqrstuvwxyz0123456789";
-        for special in ['&', '=', '%', '+'] {
-            for at in 0..plain.len() {
-                let mut text = plain.to_owned();
-                text.insert(at, special);
-                text.push('&');
-                for from in 0..=at {
-                    assert_eq!(next_special(text.as_bytes(), from), at, "{text:?} from {from}");
-                }
+    fn a_query_sent_canonical_and_sorted_is_copied_as_it_is() {
+        let skip = |name: &str| name == "X-Amz-Signature";
+        for (query, as_sent) in [
+            ("a=1&b=2&X-Amz-Signature=f&c=%2F", true),
+            ("X-Amz-Signature=f&a=1&&b&b=&c=3", true),
+            ("a=1&b=%2f", false),
+            ("a=1&b=%41", false),
+            ("a=1&b=x=y", false),
+            ("b=1&a=2", false),
+            ("a=2&a=1", false),
+            ("a=1&a=1&a=2", true),
+            ("a=1+2", false),
+            ("a=é", false),
+            ("a=%C3%A9&b=~", true),
+        ] {
+            let params: Vec<_> = WireParam::split(query).collect();
+            assert_eq!(is_canonical_as_sent(&params, skip), as_sent, "{query:?}");
+            if as_sent {
+                let mut sorted = String::new();
+                CanonicalQuery::from_wire(query, |name| skip(std::str::from_utf8(name).unwrap()))
+                    .unwrap()
+                    .write_sorted(&mut sorted);
+                let mut copied = String::from("unchanged");
+                write_as_sent(query, &params, skip, &mut copied);
+                assert_eq!(copied, format!("unchanged{sorted}"), "{query:?}");
             }
         }
-        assert_eq!(next_special(plain.as_bytes(), 3), plain.len());
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! The canonical URI: the second line of a canonical request.
 
-use crate::encoding::{BadPercentEncoding, Slash, percent_decode, uri_encode_into, uri_encode_str_into};
+use crate::encoding::{
+    BadPercentEncoding, Slash, is_canonical_encoding, percent_decode, uri_encode_into, uri_encode_str_into,
+};
 
 /// How the path of a request becomes its canonical URI.
 ///
@@ -38,6 +40,14 @@ pub fn push_object_path(out: &mut String, bucket_in_path: Option<&str>, key: &st
 /// With [`UriEncoding::S3`], a path holding a `%` that is not an escape.
 pub fn push_wire_path(out: &mut String, path: &str, encoding: UriEncoding) -> Result<(), BadPercentEncoding> {
     match encoding {
+        // A path already in canonical form (what signers send) decodes and
+        // encodes back to itself.
+        UriEncoding::S3 if is_canonical_encoding(path, Slash::Keep) => {
+            if !path.starts_with('/') {
+                out.push('/');
+            }
+            out.push_str(path);
+        }
         UriEncoding::S3 => {
             let decoded = percent_decode(path)?;
             if !decoded.starts_with(b"/") {

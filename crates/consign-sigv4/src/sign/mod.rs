@@ -231,7 +231,8 @@ impl Signer {
     /// Signs the string to sign of a canonical request that hashes to
     /// `hash`, streaming its lines into the HMAC instead of joining them.
     fn sign_hash(day: &DayState, time: &AmzDate, hash: &Hex64) -> Hex64 {
-        day.key.sign_parts(&[ALGORITHM, "\n", time.as_str(), &day.scope_line, hash.as_str()])
+        // Bytes, not `&str`: each `as_str` would check UTF-8 again.
+        day.key.sign_parts(&[ALGORITHM.as_bytes(), b"\n", time.as_bytes(), day.scope_line.as_bytes(), hash.as_bytes()])
     }
 
     /// Hashes `canonical` into the string to sign and signs it.

@@ -134,8 +134,8 @@ impl Signer {
         for (name, value) in &request.query {
             query.push(name, value);
         }
-        let validity = Validity::check(expires_in, &headers, now)?;
-        let day = self.day(&validity.time);
+        let (day, time) = self.day_at(now);
+        let validity = Validity::check(expires_in, &headers, time)?;
         let mut expires_buf = [0u8; 20];
         let params = PresignParams::new(self, &day, &validity, &mut expires_buf, &headers);
 

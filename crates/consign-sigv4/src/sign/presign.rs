@@ -4,7 +4,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use super::{DayState, SessionTokenPlacement, Signer, check_header, expires_seconds, now_as_amz};
+use super::{DayState, SessionTokenPlacement, Signer, check_header, expires_seconds};
 use crate::canonical::{
     ALGORITHM, CanonicalHeaders, CanonicalQuery, CanonicalRequest, CanonicalRequestBuilder, StringToSign,
     push_wire_path,
@@ -42,13 +42,14 @@ pub(super) struct Validity {
 }
 
 impl Validity {
-    /// Checks the lifetime (1 s to 7 days) and that `host` is signed.
-    pub fn check(expires_in: Duration, headers: &CanonicalHeaders<'_>, now: SystemTime) -> Result<Self, SignError> {
+    /// Checks the lifetime (1 s to 7 days) and that `host` is signed, for
+    /// a request signed at `time`.
+    pub fn check(expires_in: Duration, headers: &CanonicalHeaders<'_>, time: AmzDate) -> Result<Self, SignError> {
         let expires = expires_seconds(expires_in)?;
         if !headers.contains("host") {
             return Err(SignError::MissingHost);
         }
-        Ok(Self { time: now_as_amz(now), expires })
+        Ok(Self { time, expires })
     }
 
     /// The first instant at which the URL is refused.
@@ -171,9 +172,8 @@ impl Signer {
         }
         let mut query = CanonicalQuery::from_wire(request.query, |_| false)?;
         let headers = CanonicalHeaders::new(request.headers.iter().copied());
-        let validity = Validity::check(expires_in, &headers, now)?;
-        let time = validity.time;
-        let day = self.day(&time);
+        let (day, time) = self.day_at(now);
+        let validity = Validity::check(expires_in, &headers, time)?;
         let mut expires_buf = [0u8; 20];
         let params = PresignParams::new(self, &day, &validity, &mut expires_buf, &headers);
 

@@ -1,28 +1,31 @@
 //! The `Authorization` header of a header-signed request.
 
-use super::credential::{Credential, split_at_byte, truncate};
+use super::credential::{Credential, truncate};
+use super::signed_headers::SignedHeaders;
 use crate::canonical::ALGORITHM;
 use crate::error::{AuthLocation, VerifyError};
 
 /// `AWS4-HMAC-SHA256 Credential=…, SignedHeaders=…, Signature=…`, parsed.
+///
+/// It borrows the header value it was read from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AuthorizationHeader {
+pub struct AuthorizationHeader<'a> {
     /// Who signed, and for which scope.
-    pub credential: Credential,
+    pub credential: Credential<'a>,
     /// The signed header names, lower case, in the order given.
-    pub signed_headers: Vec<String>,
+    pub signed_headers: SignedHeaders<'a>,
     /// The signature as given.
-    pub signature: String,
+    pub signature: &'a str,
 }
 
-impl AuthorizationHeader {
+impl<'a> AuthorizationHeader<'a> {
     /// Reads the header value.
     ///
     /// # Errors
     /// [`VerifyError::SignatureVersion2`] for `AWS AKID:sig`,
     /// [`VerifyError::UnsupportedAlgorithm`] for another algorithm, and
     /// [`VerifyError::Malformed`] naming the missing or repeated element.
-    pub fn parse(value: &str) -> Result<Self, VerifyError> {
+    pub fn parse(value: &'a str) -> Result<Self, VerifyError> {
         let location = AuthLocation::Header;
         let value = value.trim();
         if value.starts_with("AWS ") {
@@ -57,25 +60,10 @@ impl AuthorizationHeader {
         }
         let missing = |name: &str| VerifyError::malformed(location, format!("the {name}= element is missing"));
         let credential = Credential::parse(credential.ok_or_else(|| missing("Credential"))?, location)?;
-        let signed_headers = parse_signed_headers(signed_headers.ok_or_else(|| missing("SignedHeaders"))?, location)?;
-        let signature = signature.ok_or_else(|| missing("Signature"))?.to_owned();
+        let signed_headers = SignedHeaders::parse(signed_headers.ok_or_else(|| missing("SignedHeaders"))?, location)?;
+        let signature = signature.ok_or_else(|| missing("Signature"))?;
         Ok(Self { credential, signed_headers, signature })
     }
-}
-
-/// Reads `host;x-amz-date;…`: non-empty, lower-case names.
-pub(crate) fn parse_signed_headers(value: &str, location: AuthLocation) -> Result<Vec<String>, VerifyError> {
-    let names: Vec<String> = split_at_byte(value, b';').map(str::to_owned).collect();
-    if names.iter().any(String::is_empty) {
-        return Err(VerifyError::malformed(location, format!("SignedHeaders {:?} has an empty name", truncate(value))));
-    }
-    if let Some(upper) = names.iter().find(|n| n.bytes().any(|b| b.is_ascii_uppercase())) {
-        return Err(VerifyError::malformed(
-            location,
-            format!("SignedHeaders must be lower case, but has {:?}", truncate(upper)),
-        ));
-    }
-    Ok(names)
 }
 
 #[cfg(test)]
@@ -90,7 +78,7 @@ mod tests {
         ] {
             let parsed = AuthorizationHeader::parse(value).unwrap();
             assert_eq!(parsed.credential.access_key_id, "AKID");
-            assert_eq!(parsed.signed_headers, ["host", "x-amz-date"]);
+            assert_eq!(parsed.signed_headers.iter().collect::<Vec<_>>(), ["host", "x-amz-date"]);
             assert_eq!(parsed.signature, "abc");
         }
     }

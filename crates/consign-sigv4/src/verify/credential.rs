@@ -1,31 +1,60 @@
 //! `AKID/YYYYMMDD/region/service/aws4_request`, as every SigV4 form
 //! carries it.
 
+use std::borrow::Cow;
+
+use super::split::split_parts;
 use crate::error::{AuthLocation, VerifyError};
 use crate::scope::{CredentialScope, TERMINATOR};
 
 /// A parsed credential: the access key ID and the scope.
+///
+/// The parts borrow the text they were read from; they are owned only when
+/// that text had to be decoded first (a query value with escapes other than
+/// `%2F`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Credential {
+pub struct Credential<'a> {
     /// The access key ID.
-    pub access_key_id: String,
+    pub access_key_id: Cow<'a, str>,
     /// `YYYYMMDD`.
-    pub date: String,
+    pub date: Cow<'a, str>,
     /// The region.
-    pub region: String,
+    pub region: Cow<'a, str>,
     /// The service.
-    pub service: String,
+    pub service: Cow<'a, str>,
 }
 
-impl Credential {
+impl<'a> Credential<'a> {
     /// Reads a credential value.
     ///
     /// # Errors
     /// [`VerifyError::Malformed`] unless there are five `/`-separated
     /// non-empty parts, or [`VerifyError::ScopeMismatch`] when the last
     /// is not `aws4_request`.
-    pub fn parse(value: &str, location: AuthLocation) -> Result<Self, VerifyError> {
-        let mut parts = split_at_byte(value, b'/');
+    pub fn parse(value: &'a str, location: AuthLocation) -> Result<Self, VerifyError> {
+        Self::from_parts(split_parts(value, b'/', false), value, location)
+    }
+
+    /// Reads the value of `X-Amz-Credential` as sent, whose only escapes
+    /// are those of `/` (see
+    /// [`only_separator_escapes`](super::split::only_separator_escapes)),
+    /// without decoding it: the parts are slices of `raw`.
+    pub(crate) fn parse_escaped(raw: &'a str) -> Result<Self, VerifyError> {
+        match Self::from_parts(split_parts(raw, b'/', true), raw, AuthLocation::Query) {
+            Ok(credential) => Ok(credential),
+            // Say what is wrong in terms of the decoded text, as `parse` does.
+            Err(_) => {
+                let decoded = raw.replace("%2F", "/").replace("%2f", "/");
+                Credential::parse(&decoded, AuthLocation::Query).map(Credential::into_owned)
+            }
+        }
+    }
+
+    fn from_parts(
+        mut parts: impl Iterator<Item = &'a str>,
+        value: &str,
+        location: AuthLocation,
+    ) -> Result<Self, VerifyError> {
         let (Some(access_key_id), Some(date), Some(region), Some(service), Some(terminator), None) =
             (parts.next(), parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
         else {
@@ -52,11 +81,21 @@ impl Credential {
             });
         }
         Ok(Self {
-            access_key_id: access_key_id.to_owned(),
-            date: date.to_owned(),
-            region: region.to_owned(),
-            service: service.to_owned(),
+            access_key_id: access_key_id.into(),
+            date: date.into(),
+            region: region.into(),
+            service: service.into(),
         })
+    }
+
+    /// The same credential, owning its parts.
+    pub fn into_owned(self) -> Credential<'static> {
+        Credential {
+            access_key_id: self.access_key_id.into_owned().into(),
+            date: self.date.into_owned().into(),
+            region: self.region.into_owned().into(),
+            service: self.service.into_owned().into(),
+        }
     }
 
     /// The scope part.
@@ -92,27 +131,6 @@ impl Credential {
     }
 }
 
-/// `value.split(separator)` for an ASCII separator, found by a plain byte
-/// scan (`str::split` goes through a general `char` searcher, which costs
-/// more than the scan on parts this short). An ASCII byte never falls
-/// inside a multi-byte character, so every cut is on a boundary.
-pub(crate) fn split_at_byte(value: &str, separator: u8) -> impl Iterator<Item = &str> {
-    let mut rest = Some(value);
-    std::iter::from_fn(move || {
-        let text = rest?;
-        match text.bytes().position(|b| b == separator) {
-            Some(at) => {
-                rest = text.get(at + 1..);
-                text.get(..at)
-            }
-            None => {
-                rest = None;
-                Some(text)
-            }
-        }
-    })
-}
-
 /// At most 128 characters of untrusted text, for error messages.
 pub(crate) fn truncate(value: &str) -> String {
     value.chars().take(128).collect()
@@ -142,12 +160,18 @@ mod tests {
     }
 
     #[test]
-    fn split_at_byte_matches_str_split() {
-        for value in ["", "/", "a", "a/b", "/a/", "a//b", "é/ü/", "AKID/20130524/us-east-1/s3/aws4_request"] {
+    fn reads_an_escaped_credential_as_its_decoding() {
+        let raw = "AKID%2F20150830%2fus-east-1/s3%2Faws4_request";
+        let decoded = Credential::parse("AKID/20150830/us-east-1/s3/aws4_request", AuthLocation::Query).unwrap();
+        let escaped = Credential::parse_escaped(raw).unwrap();
+        assert_eq!(escaped, decoded);
+        assert!(matches!(escaped.access_key_id, Cow::Borrowed(_)));
+        for bad in ["AKID%2F2015%2Fus-east-1", "AKID%2F%2Fr%2Fs%2Faws4_request", "A%2FB%2FC%2FD%2Faws4"] {
+            let decoded = bad.replace("%2F", "/");
             assert_eq!(
-                split_at_byte(value, b'/').collect::<Vec<_>>(),
-                value.split('/').collect::<Vec<_>>(),
-                "{value:?}"
+                Credential::parse_escaped(bad).unwrap_err(),
+                Credential::parse(&decoded, AuthLocation::Query).unwrap_err(),
+                "{bad:?}"
             );
         }
     }

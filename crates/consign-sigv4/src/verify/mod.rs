@@ -9,6 +9,8 @@ mod authorization;
 mod credential;
 mod post;
 mod presigned;
+mod signed_headers;
+mod split;
 
 use std::borrow::Cow;
 use std::time::SystemTime;
@@ -17,10 +19,13 @@ pub use authorization::AuthorizationHeader;
 pub use credential::Credential;
 pub use post::PostAuth;
 pub use presigned::PresignedQuery;
+pub use signed_headers::SignedHeaders;
+
+use smallvec::SmallVec;
 
 use crate::canonical::{
     ALGORITHM, CanonicalHeaders, CanonicalQuery, CanonicalRequestBuilder, StringToSign, UriEncoding, WireParam,
-    push_wire_path, string_to_sign_parts,
+    WireParams, is_canonical_as_sent, push_wire_path, write_as_sent,
 };
 use crate::chunked::{StreamingContext, StreamingMode};
 use crate::credentials::SecretKey;
@@ -29,7 +34,9 @@ use crate::error::{AuthLocation, VerifyError};
 use crate::key_cache::SigningKeyCache;
 use crate::request::{
     HttpRequest, STREAMING_SIGNED, STREAMING_SIGNED_TRAILER, STREAMING_UNSIGNED_TRAILER, UNSIGNED_PAYLOAD,
+    eq_ignore_case,
 };
+use crate::scope::TERMINATOR;
 use crate::time::AmzDate;
 use credential::truncate;
 
@@ -40,10 +47,17 @@ use credential::truncate;
 pub struct Verifier {
     region: String,
     service: String,
+    /// `/region/service/aws4_request\n`: what follows the date in the
+    /// string to sign of every request this verifier accepts (the scope
+    /// check comes first), so the HMAC takes it in one piece.
+    scope_tail: String,
     uri_encoding: UriEncoding,
     max_skew_seconds: u32,
     keys: SigningKeyCache,
 }
+
+/// The first line of a string to sign, with its line break.
+const STRING_TO_SIGN_HEAD: &str = "AWS4-HMAC-SHA256\n";
 
 /// The allowed difference between a header-signed request's time and the
 /// receiver's clock, as S3 allows: 15 minutes.
@@ -57,7 +71,7 @@ pub enum Authentication<'q> {
     /// No credentials.
     Anonymous,
     /// An `Authorization` header.
-    Header(AuthorizationHeader),
+    Header(AuthorizationHeader<'q>),
     /// A presigned URL.
     Presigned(PresignedQuery<'q>),
 }
@@ -104,10 +118,11 @@ pub struct Verified {
 impl Verifier {
     /// A verifier for `service` in `region`; `s3` gets S3's path rules.
     pub fn new(region: impl Into<String>, service: impl Into<String>) -> Self {
-        let service = service.into();
+        let (region, service) = (region.into(), service.into());
         let uri_encoding = if service == "s3" { UriEncoding::S3 } else { UriEncoding::Normalized };
         Self {
-            region: region.into(),
+            scope_tail: format!("/{region}/{service}/{TERMINATOR}\n"),
+            region,
             service,
             uri_encoding,
             max_skew_seconds: DEFAULT_MAX_SKEW_SECONDS,
@@ -146,14 +161,14 @@ impl Verifier {
     /// or a parse error naming the element at fault.
     pub fn authenticate<'q>(&self, request: &HttpRequest<'q>) -> Result<Authentication<'q>, VerifyError> {
         // Split once; the presigned parameters are read from the same list.
-        let params: Vec<WireParam<'_>> = WireParam::split(request.query).collect();
+        let params: WireParams<'_> = WireParam::split_all(request.query);
         let mut presigned = false;
         for param in &params {
             let name = param.name().unwrap_or_default();
-            if name == b"AWSAccessKeyId" || name == b"Signature" {
+            if *name == *b"AWSAccessKeyId" || *name == *b"Signature" {
                 return Err(VerifyError::SignatureVersion2 { location: AuthLocation::Query });
             }
-            presigned |= presigned::MARKERS.iter().any(|m| m.as_bytes() == name);
+            presigned |= presigned::MARKERS.iter().any(|m| m.as_bytes() == &*name);
         }
         match (presigned, request.header("authorization")) {
             (true, Some(_)) => Err(VerifyError::MultipleAuthMechanisms),
@@ -204,7 +219,8 @@ impl Verifier {
         now: SystemTime,
         body_hash: Option<Hex64>,
     ) -> Result<Verified, VerifyError> {
-        let now = AmzDate::from_system_time(now);
+        // Seconds are enough to compare; `now` is formatted for an error only.
+        let now = AmzDate::unix_of(now);
         let (location, credential, time, signed_headers, signature, session_token) = match auth {
             Authentication::Anonymous => return Err(VerifyError::Anonymous),
             Authentication::Header(h) => {
@@ -214,7 +230,7 @@ impl Verifier {
                     &h.credential,
                     time,
                     &h.signed_headers,
-                    h.signature.as_str(),
+                    h.signature,
                     request.header("x-amz-security-token"),
                 )
             }
@@ -239,11 +255,11 @@ impl Verifier {
             Authentication::Presigned(q) => q.params_of(request.query),
             _ => None,
         };
-        let split: Vec<WireParam<'_>>;
+        let split: WireParams<'_>;
         let params = match reused {
             Some(params) => params,
             None => {
-                split = WireParam::split(request.query).collect();
+                split = WireParam::split_all(request.query);
                 &split[..]
             }
         };
@@ -266,18 +282,32 @@ impl Verifier {
         push_wire_path(builder.uri(), request.path, self.uri_encoding)
             .map_err(|e| VerifyError::malformed(location, format!("the path: {e}")))?;
         let skip_signature = |name: &[u8]| location == AuthLocation::Query && name == b"X-Amz-Signature";
-        let mut query = CanonicalQuery::from_wire_params(params, request.query.len(), skip_signature)
-            .map_err(|e| VerifyError::malformed(location, format!("the query: {e}")))?;
-        let canonical_request = builder.finish(&mut query, &headers, &payload_line);
+        let skip_sent = |name: &str| skip_signature(name.as_bytes());
+        // A query as signers send it (canonical and sorted) is copied as it is.
+        let canonical_request = if is_canonical_as_sent(params, skip_sent) {
+            builder.finish_with(|out| write_as_sent(request.query, params, skip_sent, out), &headers, &payload_line)
+        } else {
+            let mut query = CanonicalQuery::from_wire_params(params, request.query.len(), skip_signature)
+                .map_err(|e| VerifyError::malformed(location, format!("the query: {e}")))?;
+            builder.finish(&mut query, &headers, &payload_line)
+        };
         let scope = credential.scope();
         let hash = canonical_request.hash();
         let key = self.keys.get_shared(&credential.access_key_id, secret, &scope);
         // The string to sign goes into the HMAC in pieces; its text is only
-        // needed to explain a mismatch.
-        let expected = key.sign_parts(&string_to_sign_parts(&time, &scope, &hash));
+        // needed to explain a mismatch. The scope was checked against this
+        // verifier's, so its region and service are those of `scope_tail`.
+        let expected = key.sign_parts(&[
+            STRING_TO_SIGN_HEAD.as_bytes(),
+            time.as_bytes(),
+            b"\n",
+            scope.date.as_bytes(),
+            self.scope_tail.as_bytes(),
+            hash.as_bytes(),
+        ]);
         if !constant_time_eq(expected.as_str().as_bytes(), signature.as_bytes()) {
             return Err(VerifyError::SignatureDoesNotMatch {
-                access_key_id: credential.access_key_id.clone(),
+                access_key_id: credential.access_key_id.to_string(),
                 canonical_request: canonical_request.to_string(),
                 string_to_sign: StringToSign::new(ALGORITHM, &time, &scope, &hash).to_string(),
                 signature_provided: signature.to_owned(),
@@ -298,15 +328,16 @@ impl Verifier {
             hash => PayloadCheck::Sha256(hash.to_owned()),
         };
         Ok(Verified {
-            access_key_id: credential.access_key_id.clone(),
+            access_key_id: credential.access_key_id.to_string(),
             location,
             session_token: session_token.map(str::to_owned),
             payload,
         })
     }
 
-    /// The `x-amz-date` of a header-signed request, within the allowed skew.
-    fn header_time(&self, request: &HttpRequest<'_>, now: AmzDate) -> Result<AmzDate, VerifyError> {
+    /// The `x-amz-date` of a header-signed request, within the allowed skew
+    /// of `now` (seconds since 1970).
+    fn header_time(&self, request: &HttpRequest<'_>, now: i64) -> Result<AmzDate, VerifyError> {
         let value = request.header("x-amz-date").ok_or_else(|| {
             VerifyError::malformed(
                 AuthLocation::Header,
@@ -315,10 +346,10 @@ impl Verifier {
         })?;
         let time = AmzDate::parse(value.trim())
             .map_err(|e| VerifyError::malformed(AuthLocation::Header, format!("x-amz-date: {e}")))?;
-        if (time.unix() - now.unix()).unsigned_abs() > u64::from(self.max_skew_seconds) {
+        if (time.unix() - now).unsigned_abs() > u64::from(self.max_skew_seconds) {
             return Err(VerifyError::RequestTimeTooSkewed {
                 request_time: time,
-                server_time: now,
+                server_time: AmzDate::from_unix(now),
                 max_skew_seconds: self.max_skew_seconds,
             });
         }
@@ -327,14 +358,17 @@ impl Verifier {
 
     /// A presigned URL is valid from its date (allowing the clock skew,
     /// since the signer's clock is not the receiver's) until date + expires.
-    fn check_window(&self, query: &PresignedQuery<'_>, now: AmzDate) -> Result<(), VerifyError> {
-        if query.date.unix() - now.unix() > i64::from(self.max_skew_seconds) {
-            return Err(VerifyError::NotYetValid { valid_from: query.date, now });
+    fn check_window(&self, query: &PresignedQuery<'_>, now: i64) -> Result<(), VerifyError> {
+        if query.date.unix() - now > i64::from(self.max_skew_seconds) {
+            return Err(VerifyError::NotYetValid { valid_from: query.date, now: AmzDate::from_unix(now) });
         }
         let lifetime = i64::try_from(query.expires).unwrap_or(i64::MAX);
         // Compare seconds; the formatted instant is only needed for the error.
-        if now.unix() >= query.date.unix_plus_seconds(lifetime) {
-            return Err(VerifyError::Expired { expired_at: query.date.plus_seconds(lifetime), now });
+        if now >= query.date.unix_plus_seconds(lifetime) {
+            return Err(VerifyError::Expired {
+                expired_at: query.date.plus_seconds(lifetime),
+                now: AmzDate::from_unix(now),
+            });
         }
         Ok(())
     }
@@ -343,7 +377,7 @@ impl Verifier {
 fn check_signature_format(signature: &str, location: AuthLocation) -> Result<(), VerifyError> {
     let reason = if signature.len() != 64 {
         "it must be 64 hex digits"
-    } else if signature.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+    } else if is_lower_hex(signature) {
         return Ok(());
     } else if signature.bytes().all(|b| b.is_ascii_hexdigit()) {
         "it is upper-case hex; SigV4 signatures are lower-case hex"
@@ -353,31 +387,44 @@ fn check_signature_format(signature: &str, location: AuthLocation) -> Result<(),
     Err(VerifyError::MalformedSignature { location, reason })
 }
 
+/// Whether `text` is all lower-case hex digits. A fold without early exit,
+/// which the compiler vectorizes: 64 digits are checked in a few steps.
+fn is_lower_hex(text: &str) -> bool {
+    text.bytes().fold(true, |ok, b| ok & ((b.wrapping_sub(b'0') < 10) | (b.wrapping_sub(b'a') < 6)))
+}
+
 fn check_content_sha256(value: &str) -> Result<(), VerifyError> {
     let literal =
         [UNSIGNED_PAYLOAD, STREAMING_SIGNED, STREAMING_SIGNED_TRAILER, STREAMING_UNSIGNED_TRAILER].contains(&value);
-    let hash = value.len() == 64 && value.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    let hash = value.len() == 64 && is_lower_hex(value);
     if literal || hash { Ok(()) } else { Err(VerifyError::InvalidContentSha256 { value: truncate(value) }) }
 }
 
+/// Signed headers cut from their list once, on the stack.
+const INLINE_SIGNED: usize = 8;
+
 /// The canonical headers named by `signed`, after checking that `host` and
 /// every `x-amz-*` header sent are signed and every signed header was sent.
-fn signed_header_values<'r>(request: &HttpRequest<'r>, signed: &[String]) -> Result<CanonicalHeaders<'r>, VerifyError> {
-    if !signed.iter().any(|n| n == "host") {
+fn signed_header_values<'a>(
+    request: &HttpRequest<'a>,
+    signed: &'a SignedHeaders<'_>,
+) -> Result<CanonicalHeaders<'a>, VerifyError> {
+    let signed: SmallVec<[&str; INLINE_SIGNED]> = signed.iter().collect();
+    if !signed.contains(&"host") {
         return Err(VerifyError::UnsignedHeader { name: "host".to_owned() });
     }
     for (name, _) in request.headers {
-        let must_sign =
-            name.eq_ignore_ascii_case("host") || name.len() > 6 && name.as_bytes()[..6].eq_ignore_ascii_case(b"x-amz-");
-        if must_sign && !signed.iter().any(|s| s.eq_ignore_ascii_case(name)) {
+        let must_sign = eq_ignore_case(name, "host") || name.len() > 6 && has_amz_prefix(name.as_bytes());
+        if must_sign && !signed.iter().any(|s| eq_ignore_case(s, name)) {
             return Err(VerifyError::UnsignedHeader { name: name.to_ascii_lowercase() });
         }
     }
     let mut headers = CanonicalHeaders::default();
     for name in signed {
         let mut any = false;
-        for (sent_name, value) in request.headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case(name)) {
-            headers.insert(sent_name, value);
+        // The signed name is the sent one in lower case already.
+        for (_, value) in request.headers.iter().filter(|(n, _)| eq_ignore_case(n, name)) {
+            headers.insert(name, value);
             any = true;
         }
         if !any {
@@ -385,6 +432,15 @@ fn signed_header_values<'r>(request: &HttpRequest<'r>, signed: &[String]) -> Res
         }
     }
     Ok(headers)
+}
+
+/// Whether `name` starts with `x-amz-` in any case; checked for the two
+/// usual spellings first, which is a plain comparison.
+fn has_amz_prefix(name: &[u8]) -> bool {
+    match name.get(..6) {
+        Some(prefix) => prefix == b"X-Amz-" || prefix == b"x-amz-" || prefix.eq_ignore_ascii_case(b"x-amz-"),
+        None => false,
+    }
 }
 
 /// A presigned URL's `X-Amz-*` parameters and the request's headers must
@@ -396,7 +452,8 @@ fn check_query_header_agreement(request: &HttpRequest<'_>, params: &[WireParam<'
             continue;
         };
         if name.len() <= 6
-            || !name[..6].eq_ignore_ascii_case(b"x-amz-")
+            || !has_amz_prefix(&name)
+            || &*name == b"X-Amz-Signature"
             || name.eq_ignore_ascii_case(b"x-amz-signature")
         {
             continue;
@@ -405,7 +462,7 @@ fn check_query_header_agreement(request: &HttpRequest<'_>, params: &[WireParam<'
         // needs its UTF-8 checked.
         let name = match param.plain_name() {
             Some(plain) => Cow::Borrowed(plain),
-            None => String::from_utf8_lossy(name),
+            None => Cow::Owned(String::from_utf8_lossy(&name).into_owned()),
         };
         let mut sent = request.header_values(&name).peekable();
         // Decode the value only when there is a header to compare it with.
@@ -420,4 +477,14 @@ fn check_query_header_agreement(request: &HttpRequest<'_>, params: &[WireParam<'
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_string_to_sign_head_is_the_algorithm_line() {
+        assert_eq!(STRING_TO_SIGN_HEAD, format!("{ALGORITHM}\n"));
+    }
 }

@@ -14,11 +14,12 @@ use crate::error::{AuthLocation, VerifyError};
 use crate::post_policy::{PolicyDocument, PolicyOutcome};
 use crate::time::AmzDate;
 
-/// The authentication fields of a POST form, parsed.
+/// The authentication fields of a POST form, parsed; the credential
+/// borrows its field.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PostAuth {
+pub struct PostAuth<'a> {
     /// Who signed, and for which scope.
-    pub credential: Credential,
+    pub credential: Credential<'a>,
     /// `x-amz-date`.
     pub date: AmzDate,
     /// The base64 `policy` field, exactly as sent (it is what was signed).
@@ -31,14 +32,14 @@ fn field<'a>(fields: &[(&str, &'a str)], name: &str) -> Option<&'a str> {
     fields.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| *v)
 }
 
-impl PostAuth {
+impl<'a> PostAuth<'a> {
     /// Reads the authentication fields of a form (names in any case).
     ///
     /// # Errors
     /// [`VerifyError::SignatureVersion2`] for `AWSAccessKeyId`/`signature`
     /// fields, [`VerifyError::Malformed`] naming a missing field, and
     /// [`VerifyError::UnsupportedAlgorithm`].
-    pub fn parse(fields: &[(&str, &str)]) -> Result<Self, VerifyError> {
+    pub fn parse(fields: &[(&str, &'a str)]) -> Result<Self, VerifyError> {
         let location = AuthLocation::Form;
         if field(fields, "AWSAccessKeyId").is_some() || field(fields, "signature").is_some() {
             return Err(VerifyError::SignatureVersion2 { location });
@@ -74,7 +75,7 @@ impl Verifier {
     /// policy's own errors.
     pub fn verify_post(
         &self,
-        auth: &PostAuth,
+        auth: &PostAuth<'_>,
         fields: &[(&str, &str)],
         bucket: &str,
         secret: &SecretKey,
@@ -88,7 +89,7 @@ impl Verifier {
             self.keys.get_shared(&auth.credential.access_key_id, secret, &scope).sign(auth.policy.as_bytes());
         if !constant_time_eq(expected.as_str().as_bytes(), auth.signature.as_bytes()) {
             return Err(VerifyError::SignatureDoesNotMatch {
-                access_key_id: auth.credential.access_key_id.clone(),
+                access_key_id: auth.credential.access_key_id.to_string(),
                 canonical_request: String::new(),
                 string_to_sign: auth.policy.clone(),
                 signature_provided: auth.signature.clone(),

@@ -2,9 +2,10 @@
 
 use std::borrow::Cow;
 
-use super::authorization::parse_signed_headers;
 use super::credential::{Credential, truncate};
-use crate::canonical::{ALGORITHM, WireParam};
+use super::signed_headers::SignedHeaders;
+use super::split::only_separator_escapes;
+use crate::canonical::{ALGORITHM, WireParam, WireParams};
 use crate::error::{AuthLocation, VerifyError};
 use crate::sign::MAX_EXPIRES_SECONDS;
 use crate::time::AmzDate;
@@ -17,13 +18,13 @@ use crate::time::AmzDate;
 #[derive(Debug, Clone)]
 pub struct PresignedQuery<'q> {
     /// Who signed, and for which scope.
-    pub credential: Credential,
+    pub credential: Credential<'q>,
     /// `X-Amz-Date`.
     pub date: AmzDate,
     /// `X-Amz-Expires`, seconds.
     pub expires: u64,
     /// `X-Amz-SignedHeaders`.
-    pub signed_headers: Vec<String>,
+    pub signed_headers: SignedHeaders<'q>,
     /// `X-Amz-Signature` as given.
     pub signature: Cow<'q, str>,
     /// `X-Amz-Security-Token`, for temporary credentials.
@@ -31,7 +32,7 @@ pub struct PresignedQuery<'q> {
     /// The whole query string these were read from.
     query: &'q str,
     /// `query`, split into its parameters.
-    params: Vec<WireParam<'q>>,
+    params: WireParams<'q>,
 }
 
 /// Two parses are equal when their fields are; the split follows from the
@@ -83,15 +84,20 @@ fn parameter_index(name: &str) -> Option<usize> {
 }
 
 /// The decoded name of `param`, which must be UTF-8.
-fn decoded_name<'p>(param: &'p WireParam<'_>) -> Result<&'p str, VerifyError> {
+fn decoded_name<'q>(param: &WireParam<'q>) -> Result<Cow<'q, str>, VerifyError> {
     if let Some(name) = param.plain_name() {
-        return Ok(name);
+        return Ok(Cow::Borrowed(name));
     }
     let bytes = param.name().map_err(|e| VerifyError::malformed(AuthLocation::Query, e.to_string()))?;
-    std::str::from_utf8(bytes).map_err(|_| {
+    String::from_utf8(bytes.into_owned()).map(Cow::Owned).map_err(|_| {
         VerifyError::malformed(AuthLocation::Query, format!("{:?} is not UTF-8 once decoded", truncate(param.raw_name)))
     })
 }
+
+/// Where `X-Amz-Credential` goes in the parse (see [`parameter_index`]).
+const CREDENTIAL: usize = 1;
+/// Where `X-Amz-SignedHeaders` goes in the parse.
+const SIGNED_HEADERS: usize = 4;
 
 impl<'q> PresignedQuery<'q> {
     /// Reads the `X-Amz-*` parameters of a query string as received.
@@ -101,17 +107,24 @@ impl<'q> PresignedQuery<'q> {
     /// parameter; [`VerifyError::UnsupportedAlgorithm`];
     /// [`VerifyError::ExpiresOutOfRange`].
     pub fn parse(query: &'q str) -> Result<Self, VerifyError> {
-        Self::from_params(query, WireParam::split(query).collect())
+        Self::from_params(query, WireParam::split_all(query))
     }
 
     /// [`Self::parse`] over a query already split into parameters.
-    pub(crate) fn from_params(query: &'q str, params: Vec<WireParam<'q>>) -> Result<Self, VerifyError> {
+    pub(crate) fn from_params(query: &'q str, params: WireParams<'q>) -> Result<Self, VerifyError> {
         let location = AuthLocation::Query;
         let mut found: [Option<Cow<'q, str>>; 7] = Default::default();
         for param in &params {
             let name = decoded_name(param)?;
-            if let Some(i) = parameter_index(name) {
-                if found[i].replace(decoded_value(param)?).is_some() {
+            if let Some(i) = parameter_index(&name) {
+                // A credential or list whose only escapes are of its
+                // separator is cut as sent, borrowed: decoding it would copy.
+                let value = match i {
+                    CREDENTIAL if only_separator_escapes(param.raw_value, b'/') => Cow::Borrowed(param.raw_value),
+                    SIGNED_HEADERS if only_separator_escapes(param.raw_value, b';') => Cow::Borrowed(param.raw_value),
+                    _ => decoded_value(param)?,
+                };
+                if found[i].replace(value).is_some() {
                     return Err(VerifyError::malformed(location, format!("{name} is given twice")));
                 }
             }
@@ -124,7 +137,10 @@ impl<'q> PresignedQuery<'q> {
         if algorithm != ALGORITHM {
             return Err(VerifyError::UnsupportedAlgorithm { location, algorithm: truncate(&algorithm) });
         }
-        let credential = Credential::parse(&require(credential, "X-Amz-Credential")?, location)?;
+        let credential = match require(credential, "X-Amz-Credential")? {
+            Cow::Borrowed(raw) => Credential::parse_escaped(raw)?,
+            Cow::Owned(decoded) => Credential::parse(&decoded, location)?.into_owned(),
+        };
         let date_text = require(date, "X-Amz-Date")?;
         let date =
             AmzDate::parse(&date_text).map_err(|e| VerifyError::malformed(location, format!("X-Amz-Date: {e}")))?;
@@ -135,7 +151,10 @@ impl<'q> PresignedQuery<'q> {
                 return Err(VerifyError::ExpiresOutOfRange { value: truncate(&expires_text) });
             }
         };
-        let signed_headers = parse_signed_headers(&require(signed_headers, "X-Amz-SignedHeaders")?, location)?;
+        let signed_headers = match require(signed_headers, "X-Amz-SignedHeaders")? {
+            Cow::Borrowed(raw) => SignedHeaders::parse_escaped(raw)?,
+            Cow::Owned(decoded) => SignedHeaders::parse_owned(decoded, location)?,
+        };
         let signature = require(signature, "X-Amz-Signature")?;
         Ok(Self { credential, date, expires, signed_headers, signature, session_token, query, params })
     }
@@ -158,7 +177,7 @@ mod tests {
         let q = PresignedQuery::parse(GOOD).unwrap();
         assert_eq!(q.credential.access_key_id, "AKID");
         assert_eq!(q.expires, 86_400);
-        assert_eq!(q.signed_headers, ["host"]);
+        assert_eq!(q.signed_headers.iter().collect::<Vec<_>>(), ["host"]);
     }
 
     #[test]
