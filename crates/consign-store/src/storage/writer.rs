@@ -222,8 +222,7 @@ impl FinishedObject {
             Ok(out)
         })
         .await
-        .map_err(io::Error::other)
-        .flatten();
+        .unwrap_or_else(|panicked| Err(io::Error::other(panicked)));
         match copied {
             Ok(file) => Ok(Self {
                 file: Some(file),
