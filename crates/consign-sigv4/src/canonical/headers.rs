@@ -31,7 +31,17 @@ impl<'a> CanonicalHeaders<'a> {
 
     /// Adds one header (or one more value of a header already present).
     pub fn insert(&mut self, name: &'a str, value: &'a str) {
-        let name = lower_case(name);
+        self.insert_canonical(lower_case(name), value);
+    }
+
+    /// [`Self::insert`] of a name known to be lower case already (a
+    /// verified signed-header name), which is not scanned again.
+    pub(crate) fn insert_lower(&mut self, lower_name: &'a str, value: &'a str) {
+        debug_assert!(!lower_name.bytes().any(|b| b.is_ascii_uppercase()), "{lower_name} has upper case");
+        self.insert_canonical(Cow::Borrowed(lower_name), value);
+    }
+
+    fn insert_canonical(&mut self, name: Cow<'a, str>, value: &'a str) {
         let value = canonical_value(value);
         // Signers list their headers sorted, so each usually goes last.
         if self.entries.last().is_none_or(|(last, _)| *last < name) {

@@ -422,9 +422,10 @@ fn signed_header_values<'a>(
     let mut headers = CanonicalHeaders::default();
     for name in signed {
         let mut any = false;
-        // The signed name is the sent one in lower case already.
+        // The signed name is the sent one in lower case already (the list
+        // was checked for upper case when it was read).
         for (_, value) in request.headers.iter().filter(|(n, _)| eq_ignore_case(n, name)) {
-            headers.insert(name, value);
+            headers.insert_lower(name, value);
             any = true;
         }
         if !any {
