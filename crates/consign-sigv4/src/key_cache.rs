@@ -169,6 +169,19 @@ mod tests {
     }
 
     #[test]
+    fn serves_each_of_two_alternating_keys_its_own() {
+        let cache = SigningKeyCache::new(8);
+        let (one, two) = (SecretKey::new("one"), SecretKey::new("two"));
+        for _ in 0..3 {
+            for (id, secret, day) in [("A", &one, "20240101"), ("B", &two, "20240101"), ("A", &one, "20240102")] {
+                let expected = SigningKey::derive(secret, &scope(day)).sign(b"x");
+                assert_eq!(cache.get(id, secret, &scope(day)).sign(b"x"), expected, "{id} {day}");
+            }
+        }
+        assert_eq!(cache.len(), 3);
+    }
+
+    #[test]
     fn stays_within_capacity() {
         let cache = SigningKeyCache::new(2);
         let secret = SecretKey::new("s");

@@ -490,6 +490,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_presigned_parameter_and_a_header_of_its_name_must_agree() {
+        use crate::{Credentials, Payload, Signer};
+        use std::time::{Duration, UNIX_EPOCH};
+        let now = UNIX_EPOCH + Duration::from_secs(1_717_171_717);
+        let signer = Signer::s3(Credentials::new("AKID", "secret"), "us-east-1");
+        // `x-amz-expires` is signed as a header and is also a parameter.
+        let signed_headers = [("host", "example.com"), ("x-amz-expires", "60")];
+        let unsigned = HttpRequest { method: "GET", path: "/b/k", query: "", headers: &signed_headers };
+        let signed = signer.presign(&unsigned, Payload::Unsigned, Duration::from_secs(60), now).unwrap();
+        let verifier = Verifier::s3("us-east-1");
+        let secret = SecretKey::new("secret");
+        let verify = |headers: &[(&str, &str)]| {
+            let request = HttpRequest { method: "GET", path: "/b/k", query: &signed.query, headers };
+            verifier.verify(&request, &verifier.authenticate(&request)?, &secret, now)
+        };
+        assert!(verify(&signed_headers).is_ok());
+        let err = verify(&[("host", "example.com"), ("X-Amz-Expires", "1")]).unwrap_err();
+        assert!(matches!(err, VerifyError::ConflictingValue { .. }), "{err}");
+    }
+
+    #[test]
     fn the_string_to_sign_head_is_the_algorithm_line() {
         assert_eq!(STRING_TO_SIGN_HEAD, format!("{ALGORITHM}\n"));
     }
