@@ -18,8 +18,16 @@ use crate::scope::CredentialScope;
 /// secret under the same access key ID is never served a stale key. A hit
 /// allocates nothing.
 pub struct SigningKeyCache {
-    entries: Mutex<HashMap<u64, Vec<Entry>>>,
+    state: Mutex<State>,
     capacity: usize,
+}
+
+struct State {
+    entries: HashMap<u64, Vec<Arc<Entry>>>,
+    /// The entry served last. Requests come in runs of one access key and
+    /// day, so it is checked first: comparing it costs a fraction of
+    /// hashing the id for the map.
+    last: Option<Arc<Entry>>,
 }
 
 struct Entry {
@@ -48,6 +56,13 @@ fn hash_parts(parts: &[&str]) -> u64 {
     hasher.finish()
 }
 
+impl Entry {
+    /// Whether this is the key of the id made of `parts`, derived from `secret`.
+    fn serves(&self, parts: &[&str], secret: &SecretKey) -> bool {
+        same_id(&self.id, parts) && constant_time_eq(self.secret.expose().as_bytes(), secret.expose().as_bytes())
+    }
+}
+
 fn same_id(id: &str, parts: &[&str]) -> bool {
     let mut rest = id;
     for part in parts {
@@ -62,7 +77,7 @@ fn same_id(id: &str, parts: &[&str]) -> bool {
 impl SigningKeyCache {
     /// A cache that holds at most `capacity` keys.
     pub fn new(capacity: usize) -> Self {
-        Self { entries: Mutex::new(HashMap::new()), capacity: capacity.max(1) }
+        Self { state: Mutex::new(State { entries: HashMap::new(), last: None }), capacity: capacity.max(1) }
     }
 
     /// The signing key for `access_key_id` and `secret` within `scope`,
@@ -79,13 +94,16 @@ impl SigningKeyCache {
         scope: &CredentialScope<'_>,
     ) -> Arc<SigningKey> {
         let parts = cache_id_parts(access_key_id, scope);
+        let mut state = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(last) = state.last.as_ref().filter(|last| last.serves(&parts, secret)) {
+            return Arc::clone(&last.key);
+        }
+        let State { entries, last } = &mut *state;
         let hash = hash_parts(&parts);
-        let mut entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(bucket) = entries.get_mut(&hash) {
-            if let Some(entry) = bucket.iter().find(|e| same_id(&e.id, &parts)) {
-                if constant_time_eq(entry.secret.expose().as_bytes(), secret.expose().as_bytes()) {
-                    return Arc::clone(&entry.key);
-                }
+            if let Some(entry) = bucket.iter().find(|e| e.serves(&parts, secret)) {
+                *last = Some(Arc::clone(entry));
+                return Arc::clone(&entry.key);
             }
             bucket.retain(|e| !same_id(&e.id, &parts));
         }
@@ -101,18 +119,20 @@ impl SigningKeyCache {
                 entries.clear();
             }
         }
-        entries.entry(hash).or_default().push(Entry {
+        let entry = Arc::new(Entry {
             id: parts.concat(),
             date: scope.date.to_owned(),
             secret: secret.clone(),
             key: Arc::clone(&key),
         });
+        entries.entry(hash).or_default().push(Arc::clone(&entry));
+        *last = Some(entry);
         key
     }
 
     /// Number of keys held.
     pub fn len(&self) -> usize {
-        self.entries.lock().map(|e| e.values().map(Vec::len).sum()).unwrap_or(0)
+        self.state.lock().map(|s| s.entries.values().map(Vec::len).sum()).unwrap_or(0)
     }
 
     /// Whether no key is held.
@@ -146,6 +166,19 @@ mod tests {
         assert_eq!(cache.len(), 1);
         let rotated = cache.get("AK", &new, &scope("20240101"));
         assert_eq!(rotated.sign(b"x"), SigningKey::derive(&new, &scope("20240101")).sign(b"x"));
+    }
+
+    #[test]
+    fn serves_each_of_two_alternating_keys_its_own() {
+        let cache = SigningKeyCache::new(8);
+        let (one, two) = (SecretKey::new("one"), SecretKey::new("two"));
+        for _ in 0..3 {
+            for (id, secret, day) in [("A", &one, "20240101"), ("B", &two, "20240101"), ("A", &one, "20240102")] {
+                let expected = SigningKey::derive(secret, &scope(day)).sign(b"x");
+                assert_eq!(cache.get(id, secret, &scope(day)).sign(b"x"), expected, "{id} {day}");
+            }
+        }
+        assert_eq!(cache.len(), 3);
     }
 
     #[test]

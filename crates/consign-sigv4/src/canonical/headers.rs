@@ -18,27 +18,30 @@ pub struct CanonicalHeaders<'a> {
 }
 
 impl<'a> CanonicalHeaders<'a> {
-    /// Collects `headers`, in any order and any case.
+    /// Collects `headers`, in any order and any case. Each is inserted in
+    /// turn: they usually come sorted or nearly so, which costs less than
+    /// collecting them all and sorting.
     pub fn new(headers: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
-        let mut entries: SmallVec<[_; INLINE_HEADERS]> =
-            headers.into_iter().map(|(name, value)| (lower_case(name), canonical_value(value))).collect();
-        // A stable sort keeps repeated headers in the order they were sent.
-        entries.sort_by(|a, b| a.0.cmp(&b.0));
-        entries.dedup_by(|later, earlier| {
-            if later.0 != earlier.0 {
-                return false;
-            }
-            let joined = earlier.1.to_mut();
-            joined.push(',');
-            joined.push_str(&later.1);
-            true
-        });
-        Self { entries }
+        let mut collected = Self::default();
+        for (name, value) in headers {
+            collected.insert(name, value);
+        }
+        collected
     }
 
     /// Adds one header (or one more value of a header already present).
     pub fn insert(&mut self, name: &'a str, value: &'a str) {
-        let name = lower_case(name);
+        self.insert_canonical(lower_case(name), value);
+    }
+
+    /// [`Self::insert`] of a name known to be lower case already (a
+    /// verified signed-header name), which is not scanned again.
+    pub(crate) fn insert_lower(&mut self, lower_name: &'a str, value: &'a str) {
+        debug_assert!(!lower_name.bytes().any(|b| b.is_ascii_uppercase()), "{lower_name} has upper case");
+        self.insert_canonical(Cow::Borrowed(lower_name), value);
+    }
+
+    fn insert_canonical(&mut self, name: Cow<'a, str>, value: &'a str) {
         let value = canonical_value(value);
         // Signers list their headers sorted, so each usually goes last.
         if self.entries.last().is_none_or(|(last, _)| *last < name) {

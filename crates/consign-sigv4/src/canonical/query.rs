@@ -176,9 +176,12 @@ impl<'q> WireParam<'q> {
 fn is_plain_query(query: &[u8]) -> bool {
     let outside = query.iter().fold(0u8, |outside, &b| {
         let letter = (b | 0x20).wrapping_sub(b'a') < 26;
+        // `%&` and `-.` are neighbours, `0`-`9` a range: one compare each.
+        let percent_ampersand = b.wrapping_sub(b'%') < 2;
+        let dash_dot = b.wrapping_sub(b'-') < 2;
         let digit = b.wrapping_sub(b'0') < 10;
-        let mark = (b == b'-') | (b == b'_') | (b == b'.') | (b == b'~');
-        outside | u8::from(!(letter | digit | mark | (b == b'%') | (b == b'&') | (b == b'=')))
+        let other = (b == b'_') | (b == b'~') | (b == b'=');
+        outside | u8::from(!(letter | percent_ampersand | dash_dot | digit | other))
     });
     outside == 0
 }
