@@ -105,7 +105,15 @@ console.log("PNG via PUT: uploaded and verified");
 // The file is chosen with the keyboard (focus the drop zone, press Enter).
 await page.selectOption("#profile", "avatars");
 await page.focus("#drop");
-const [chooser] = await Promise.all([page.waitForEvent("filechooser"), page.keyboard.press("Enter")]);
+const chooserOpened = page.waitForEvent("filechooser");
+// Playwright turns file-chooser interception on asynchronously: without a
+// round trip first, a loaded machine can deliver the key press before it,
+// and the chooser then opens unseen (seen once in CI). The round trip also
+// checks that the drop zone has the focus.
+const focused = await page.evaluate(() => document.activeElement?.id);
+if (focused !== "drop") fail("the drop zone should have the focus", focused);
+await page.keyboard.press("Enter");
+const chooser = await chooserOpened;
 const avatar = file("avatar.png", Buffer.concat([Buffer.from("89504e470d0a1a0a0000000d49484452", "hex"), randomBytes(60_000)]));
 await chooser.setFiles(avatar);
 row = page.locator('.row[data-filename="avatar.png"]').first();
