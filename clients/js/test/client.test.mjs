@@ -20,6 +20,12 @@ function assertProgress(events, total) {
   for (const e of events.slice(0, -1)) assert.ok(e.percent < 100);
 }
 
+/** The server's answer to `POST /v1/uploads` granting a presigned PUT with `headers`. */
+const putGrant = (headers = {}) => ({
+  status: 201,
+  body: { upload: view(ID), grant: { method: "PUT", url: STORE, headers, expires_at: "x" } },
+});
+
 function uploader(w, extra = {}) {
   const sleeps = [];
   const up = createUploader({
@@ -402,10 +408,7 @@ test("checksum_required: created again with an MD5 of the file", async () => {
         creates++;
         if (!body.checksum) return { status: 400, body: { error: 'profile "x" requires a checksum', code: "checksum_required" } };
         assert.deepEqual(body.checksum, { algorithm: "md5", value: md5 });
-        return {
-          status: 201,
-          body: { upload: view(ID), grant: { method: "PUT", url: STORE, headers: { "content-md5": md5 }, expires_at: "x" } },
-        };
+        return putGrant({ "content-md5": md5 });
       },
       "POST /v1/uploads/:id/complete": () => ({ body: view(ID, { state: "uploaded" }) }),
     },
@@ -429,10 +432,7 @@ test("complete: being_verified is retried, rejected carries the reason and the u
   let n = 0;
   const w = world({
     routes: {
-      "POST /v1/uploads": () => ({
-        status: 201,
-        body: { upload: view(ID), grant: { method: "PUT", url: STORE, headers: {}, expires_at: "x" } },
-      }),
+      "POST /v1/uploads": () => putGrant(),
       "POST /v1/uploads/:id/complete": () => {
         n++;
         if (n < 3) return { status: 409, body: { error: "being verified", code: "being_verified" } };
@@ -464,10 +464,7 @@ test("getToken is asked before each server request", async () => {
   let asked = 0;
   const w = world({
     routes: {
-      "POST /v1/uploads": () => ({
-        status: 201,
-        body: { upload: view(ID), grant: { method: "PUT", url: STORE, headers: {}, expires_at: "x" } },
-      }),
+      "POST /v1/uploads": () => putGrant(),
       "POST /v1/uploads/:id/complete": () => ({ body: view(ID, { state: "uploaded" }) }),
     },
     store: () => ({ status: 200 }),

@@ -9,7 +9,7 @@ import { spawn } from "node:child_process";
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { basename } from "node:path";
-import { chromium } from "playwright-core";
+import { launchChromium } from "./harness.mjs";
 
 const [api, apiKey, path, serverPid] = process.argv.slice(2);
 const size = statSync(path).size;
@@ -70,7 +70,8 @@ function cpuByKind(root) {
   return kinds;
 }
 
-const cpuSeconds = (root) => Object.values(cpuByKind(root)).reduce((a, b) => a + b, 0);
+const total = (kinds) => Object.values(kinds).reduce((a, b) => a + b, 0);
+const cpuSeconds = (root) => total(cpuByKind(root));
 
 async function grant() {
   const response = await fetch(`${api}/v1/uploads`, {
@@ -113,11 +114,7 @@ for (let attempt = 0; attempt < 2; attempt++) {
   curlRuns.push({ seconds, client, server: cpuSeconds(serverPid) - serverBefore });
 }
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"],
-});
+const browser = await launchChromium();
 const browserRuns = [];
 for (let attempt = 0; attempt < 2; attempt++) {
   const page = await browser.newPage();
@@ -146,16 +143,16 @@ for (let attempt = 0; attempt < 2; attempt++) {
   await warm();
   const ownBefore = process.cpuUsage();
   const kindsBefore = cpuByKind(process.pid);
-  const clientBefore = cpuSeconds(process.pid);
   const serverBefore = cpuSeconds(serverPid);
   const started = performance.now();
   await page.setInputFiles("#picker", path);
   await page.evaluate(() => window.benchTransferred);
   const seconds = (performance.now() - started) / 1000;
   const own = process.cpuUsage(ownBefore);
-  const client = cpuSeconds(process.pid) - clientBefore - (own.user + own.system) / 1e6;
+  const kindsAfter = cpuByKind(process.pid);
+  const client = total(kindsAfter) - total(kindsBefore) - (own.user + own.system) / 1e6;
   const server = cpuSeconds(serverPid) - serverBefore;
-  const kinds = Object.entries(cpuByKind(process.pid)).filter(([k]) => k !== "node")
+  const kinds = Object.entries(kindsAfter).filter(([k]) => k !== "node")
     .map(([k, v]) => `${k} ${(v - (kindsBefore[k] ?? 0)).toFixed(2)}`).join(", ");
   console.log(`  run ${attempt + 1}: ${seconds.toFixed(2)} s; Chromium CPU s by process kind: ${kinds}`);
   await page.evaluate(() => window.benchSettled);

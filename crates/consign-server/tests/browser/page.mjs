@@ -9,27 +9,14 @@
 //
 // Usage: node page.mjs API_URL API_KEY ARTIFACT_DIR
 import { createHash, randomBytes } from "node:crypto";
-import { mkdirSync, writeFileSync, readFileSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { tmpdir } from "node:os";
-import { chromium } from "playwright-core";
+import { backendApi, fail, launchChromium, sha256, testFiles } from "./harness.mjs";
 
 const [api, apiKey, artifacts] = process.argv.slice(2);
 mkdirSync(artifacts, { recursive: true });
-const files = join(tmpdir(), `consign-page-${process.pid}`);
-mkdirSync(files, { recursive: true });
-const sha256 = (bytes) => createHash("sha256").update(bytes).digest("hex");
-
-function fail(message, ...context) {
-  console.error(`FAILED: ${message}`, ...context);
-  process.exit(1);
-}
-
-function file(name, bytes) {
-  const path = join(files, name);
-  writeFileSync(path, bytes);
-  return path;
-}
+const file = testFiles("consign-page");
+const backend = backendApi(api, apiKey);
 
 const png = file("cat.png", Buffer.concat([Buffer.from("89504e470d0a1a0a0000000d49484452", "hex"), randomBytes(200_000)]));
 const jpeg = file("photo.jpg", Buffer.concat([Buffer.from("ffd8ffe000104a464946", "hex"), randomBytes(150_000)]));
@@ -37,12 +24,6 @@ const html = file("page.html", Buffer.from("<!doctype html><script>alert(1)</scr
 const big = file("video.bin", randomBytes(120 * 1024 * 1024));
 const cancelled = file("cancel.bin", randomBytes(120 * 1024 * 1024));
 const resumed = file("resume.bin", randomBytes(110 * 1024 * 1024));
-
-async function backend(path) {
-  const response = await fetch(api + path, { headers: { authorization: `Bearer ${apiKey}` } });
-  if (!response.ok) fail(`GET ${path}`, response.status, await response.text());
-  return response.json();
-}
 
 async function storedBytesEqual(row, path) {
   const id = await row.getAttribute("data-upload-id");
@@ -54,11 +35,7 @@ async function storedBytesEqual(row, path) {
   return record;
 }
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"],
-});
+const browser = await launchChromium();
 const page = await browser.newPage({ viewport: { width: 1000, height: 900 } });
 const consoleErrors = [];
 // A refused grant is a 400 the browser logs as a failed resource; scripts must not fail, and no answer may be a 5xx.

@@ -5,33 +5,18 @@
 // equal to the file's.
 //
 // Usage: node uppy.mjs API_URL API_KEY ARTIFACT_DIR
-import { createHash, randomBytes } from "node:crypto";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { randomBytes } from "node:crypto";
+import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { chromium } from "playwright-core";
+import { backendApi, fail, launchChromium, sha256, testFiles } from "./harness.mjs";
 
 const [api, apiKey, artifacts] = process.argv.slice(2);
 mkdirSync(artifacts, { recursive: true });
-const dir = join(tmpdir(), `consign-uppy-${process.pid}`);
-mkdirSync(dir, { recursive: true });
-const sha256 = (bytes) => createHash("sha256").update(bytes).digest("hex");
-const fail = (message, ...context) => {
-  console.error(`FAILED: ${message}`, ...context);
-  process.exit(1);
-};
-const write = (name, bytes) => {
-  writeFileSync(join(dir, name), bytes);
-  return join(dir, name);
-};
+const write = testFiles("consign-uppy");
+const backend = backendApi(api, apiKey);
+
 const small = write("uppy-small.png", Buffer.concat([Buffer.from("89504e470d0a1a0a0000000d49484452", "hex"), randomBytes(80_000)]));
 const large = write("uppy-large.bin", randomBytes(110 * 1024 * 1024));
-
-async function backend(path) {
-  const response = await fetch(api + path, { headers: { authorization: `Bearer ${apiKey}` } });
-  if (!response.ok) fail(`GET ${path}`, response.status, await response.text());
-  return response.json();
-}
 
 async function verified(name, path) {
   for (let attempt = 0; attempt < 100; attempt++) {
@@ -49,11 +34,7 @@ async function verified(name, path) {
   fail(`${name} was never verified`);
 }
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"],
-});
+const browser = await launchChromium();
 const page = await browser.newPage({ viewport: { width: 1000, height: 800 } });
 const errors = [];
 page.on("pageerror", (error) => errors.push(String(error)));
