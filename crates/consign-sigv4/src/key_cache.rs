@@ -9,7 +9,7 @@ use std::hash::{DefaultHasher, Hasher};
 use std::sync::{Arc, Mutex};
 
 use crate::credentials::SecretKey;
-use crate::crypto::{SigningKey, constant_time_eq};
+use crate::crypto::{PrimedKey, SigningKey, constant_time_eq};
 use crate::scope::CredentialScope;
 
 /// Signing keys by access key ID and credential scope.
@@ -28,6 +28,9 @@ struct State {
     /// day, so it is checked first: comparing it costs a fraction of
     /// hashing the id for the map.
     last: Option<Arc<Entry>>,
+    /// The last entry's key primed for the last second it signed, with
+    /// that second's `X-Amz-Date`.
+    primed: Option<([u8; 16], PrimedKey)>,
 }
 
 struct Entry {
@@ -77,7 +80,10 @@ fn same_id(id: &str, parts: &[&str]) -> bool {
 impl SigningKeyCache {
     /// A cache that holds at most `capacity` keys.
     pub fn new(capacity: usize) -> Self {
-        Self { state: Mutex::new(State { entries: HashMap::new(), last: None }), capacity: capacity.max(1) }
+        Self {
+            state: Mutex::new(State { entries: HashMap::new(), last: None, primed: None }),
+            capacity: capacity.max(1),
+        }
     }
 
     /// The signing key for `access_key_id` and `secret` within `scope`,
@@ -93,29 +99,69 @@ impl SigningKeyCache {
         secret: &SecretKey,
         scope: &CredentialScope<'_>,
     ) -> Arc<SigningKey> {
+        let mut state = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        Self::find(&mut state, self.capacity, &cache_id_parts(access_key_id, scope), secret, scope)
+    }
+
+    /// The signing key for `access_key_id` and `secret` within `scope`,
+    /// primed with `head`: the string to sign up to the canonical
+    /// request's hash, which must be determined by `scope` and `amz_date`.
+    ///
+    /// Requests come in runs of one key and second, so the primed key of
+    /// the last entry and second is kept and the head hashed once for all.
+    pub(crate) fn get_primed(
+        &self,
+        access_key_id: &str,
+        secret: &SecretKey,
+        scope: &CredentialScope<'_>,
+        amz_date: &[u8; 16],
+        head: &[&[u8]],
+    ) -> PrimedKey {
         let parts = cache_id_parts(access_key_id, scope);
         let mut state = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(last) = state.last.as_ref().filter(|last| last.serves(&parts, secret)) {
+        if let Some((_, primed)) = state.primed.as_ref().filter(|(second, _)| second == amz_date) {
+            if state.last.as_ref().is_some_and(|last| last.serves(&parts, secret)) {
+                return primed.clone();
+            }
+        }
+        let key = Self::find(&mut state, self.capacity, &parts, secret, scope);
+        let primed = key.primed(head);
+        state.primed = Some((*amz_date, primed.clone()));
+        primed
+    }
+
+    /// The entry of `parts` and `secret`, derived and added when missing;
+    /// it becomes the last entry served.
+    fn find(
+        state: &mut State,
+        capacity: usize,
+        parts: &[&str; 7],
+        secret: &SecretKey,
+        scope: &CredentialScope<'_>,
+    ) -> Arc<SigningKey> {
+        if let Some(last) = state.last.as_ref().filter(|last| last.serves(parts, secret)) {
             return Arc::clone(&last.key);
         }
-        let State { entries, last } = &mut *state;
-        let hash = hash_parts(&parts);
+        // The primed key belongs to the last entry, which is about to change.
+        state.primed = None;
+        let State { entries, last, .. } = state;
+        let hash = hash_parts(parts);
         if let Some(bucket) = entries.get_mut(&hash) {
-            if let Some(entry) = bucket.iter().find(|e| e.serves(&parts, secret)) {
+            if let Some(entry) = bucket.iter().find(|e| e.serves(parts, secret)) {
                 *last = Some(Arc::clone(entry));
                 return Arc::clone(&entry.key);
             }
-            bucket.retain(|e| !same_id(&e.id, &parts));
+            bucket.retain(|e| !same_id(&e.id, parts));
         }
         let key = Arc::new(SigningKey::derive(secret, scope));
-        if entries.values().map(Vec::len).sum::<usize>() >= self.capacity {
+        if entries.values().map(Vec::len).sum::<usize>() >= capacity {
             // Keys of other days are the first to go; if that is not
             // enough, start afresh rather than track recency.
             for bucket in entries.values_mut() {
                 bucket.retain(|e| e.date == scope.date);
             }
             entries.retain(|_, bucket| !bucket.is_empty());
-            if entries.values().map(Vec::len).sum::<usize>() >= self.capacity {
+            if entries.values().map(Vec::len).sum::<usize>() >= capacity {
                 entries.clear();
             }
         }
@@ -179,6 +225,31 @@ mod tests {
             }
         }
         assert_eq!(cache.len(), 3);
+    }
+
+    #[test]
+    fn a_primed_key_follows_the_key_the_secret_and_the_second() {
+        let cache = SigningKeyCache::new(8);
+        let (one, two) = (SecretKey::new("one"), SecretKey::new("two"));
+        let hash = crate::crypto::sha256_hex(b"request");
+        // Runs of one key and second, then a change of each in turn: a
+        // rotated secret, another access key, another second, another day.
+        let calls = [
+            ("A", &one, "20240101", b"20240101T000000Z"),
+            ("A", &one, "20240101", b"20240101T000000Z"),
+            ("A", &two, "20240101", b"20240101T000000Z"),
+            ("B", &two, "20240101", b"20240101T000000Z"),
+            ("B", &two, "20240101", b"20240101T000001Z"),
+            ("B", &two, "20240102", b"20240102T000001Z"),
+            ("A", &one, "20240101", b"20240101T000000Z"),
+        ];
+        for (id, secret, day, amz_date) in calls {
+            let head: [&[u8]; 2] = [amz_date, day.as_bytes()];
+            let primed = cache.get_primed(id, secret, &scope(day), amz_date, &head);
+            let whole = [head.concat(), hash.as_bytes().to_vec()].concat();
+            let expected = SigningKey::derive(secret, &scope(day)).sign(&whole);
+            assert_eq!(primed.sign_hash(&hash), expected, "{id} {day} {amz_date:?}");
+        }
     }
 
     #[test]

@@ -16,7 +16,7 @@ pub use presign::QuerySignature;
 
 use crate::canonical::{ALGORITHM, CanonicalRequest, StringToSign, UriEncoding};
 use crate::credentials::Credentials;
-use crate::crypto::{Hex64, SigningKey};
+use crate::crypto::{Hex64, PrimedKey, SigningKey};
 use crate::error::SignError;
 use crate::scope::CredentialScope;
 use crate::time::AmzDate;
@@ -99,6 +99,8 @@ pub struct Signer {
     settings: SigningSettings,
     /// The key and scope texts of the most recent date used.
     day: RwLock<Option<Arc<DayState>>>,
+    /// The time and primed key of the most recent second used.
+    second: RwLock<Option<Arc<SecondState>>>,
 }
 
 /// What a signer keeps for one date: everything that changes only daily.
@@ -140,6 +142,35 @@ impl DayState {
     }
 }
 
+/// What every request presigned in the same second shares: the day, the
+/// time, and the key primed with the string to sign's head.
+pub(crate) struct SecondState {
+    pub(crate) day: Arc<DayState>,
+    pub(crate) time: AmzDate,
+    /// The first parameters of a presigned query, in their sorted order:
+    /// `X-Amz-Algorithm`, `X-Amz-Credential` and `X-Amz-Date`.
+    pub(crate) query_head: String,
+    primed: PrimedKey,
+}
+
+impl SecondState {
+    fn new(day: Arc<DayState>, time: AmzDate) -> Self {
+        // Bytes, not `&str`: each `as_str` would check UTF-8 again.
+        let primed = day.key.primed(&[ALGORITHM.as_bytes(), b"\n", time.as_bytes(), day.scope_line.as_bytes()]);
+        let query_head = ["X-Amz-Algorithm=", ALGORITHM, "&X-Amz-Credential=", &day.encoded_credential, "&X-Amz-Date="]
+            .into_iter()
+            .chain([time.as_str()])
+            .collect();
+        Self { day, time, query_head, primed }
+    }
+
+    /// Signs the string to sign of a canonical request that hashes to
+    /// `hash`, at this second.
+    pub(crate) fn sign_hash(&self, hash: &Hex64) -> Hex64 {
+        self.primed.sign_hash(hash)
+    }
+}
+
 impl std::fmt::Debug for Signer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Signer")
@@ -157,7 +188,14 @@ impl Signer {
     pub fn new(credentials: Credentials, region: impl Into<String>, service: impl Into<String>) -> Self {
         let service = service.into();
         let settings = if service == "s3" { SigningSettings::s3() } else { SigningSettings::generic() };
-        Self { credentials, region: region.into(), service, settings, day: RwLock::new(None) }
+        Self {
+            credentials,
+            region: region.into(),
+            service,
+            settings,
+            day: RwLock::new(None),
+            second: RwLock::new(None),
+        }
     }
 
     /// A signer for S3 in `region`.
@@ -228,11 +266,19 @@ impl Signer {
         (self.day(&time), time)
     }
 
-    /// Signs the string to sign of a canonical request that hashes to
-    /// `hash`, streaming its lines into the HMAC instead of joining them.
-    fn sign_hash(day: &DayState, time: &AmzDate, hash: &Hex64) -> Hex64 {
-        // Bytes, not `&str`: each `as_str` would check UTF-8 again.
-        day.key.sign_parts(&[ALGORITHM.as_bytes(), b"\n", time.as_bytes(), day.scope_line.as_bytes(), hash.as_bytes()])
+    /// The state of the second of `now`, built at most once a second: a
+    /// busy signer formats no time and hashes no string-to-sign head.
+    pub(crate) fn second_at(&self, now: SystemTime) -> Arc<SecondState> {
+        let unix = AmzDate::unix_of(now);
+        let cached = self.second.read().unwrap_or_else(PoisonError::into_inner);
+        if let Some(second) = cached.as_ref().filter(|s| s.time.unix() == unix) {
+            return Arc::clone(second);
+        }
+        drop(cached);
+        let (day, time) = self.day_at(now);
+        let second = Arc::new(SecondState::new(day, time));
+        *self.second.write().unwrap_or_else(PoisonError::into_inner) = Some(Arc::clone(&second));
+        second
     }
 
     /// Hashes `canonical` into the string to sign and signs it.
@@ -304,6 +350,19 @@ mod tests {
             expires_seconds(Duration::from_secs(604_801)),
             Err(SignError::ExpiresOutOfRange { seconds: 604_801 })
         );
+    }
+
+    #[test]
+    fn one_signer_presigns_across_seconds_and_days_as_a_fresh_one() {
+        let signer = || Signer::s3(Credentials::new("AKID", "secret"), "us-east-1");
+        let (shared, endpoint) = (signer(), Endpoint::parse("http://127.0.0.1:9000").unwrap());
+        let request = ObjectRequest::put("uploads", "a.png").header("content-type", "image/png");
+        let t = 1_709_251_199; // one second before a midnight
+        for unix in [t, t, t + 1, t + 1, t, t - 86_400, t + 86_401, t] {
+            let at = std::time::UNIX_EPOCH + Duration::from_secs(unix);
+            let presign = |s: &Signer| s.presign_object(&endpoint, &request, Duration::from_secs(60), at).unwrap().url;
+            assert_eq!(presign(&shared), presign(&signer()), "at {unix}");
+        }
     }
 
     #[test]

@@ -134,10 +134,10 @@ impl Signer {
         for (name, value) in &request.query {
             query.push(name, value);
         }
-        let (day, time) = self.day_at(now);
-        let validity = Validity::check(expires_in, &headers, time)?;
+        let second = self.second_at(now);
+        let validity = Validity::check(expires_in, &headers, second.time)?;
         let mut expires_buf = [0u8; 20];
-        let params = PresignParams::new(self, &day, &validity, &mut expires_buf, &headers);
+        let params = PresignParams::new(self, &second, &validity, &mut expires_buf, &headers);
 
         let scheme = endpoint.scheme();
         let mut url = String::with_capacity(scheme.len() + host.len() + 3 * request.key.len() + 512);
@@ -162,7 +162,7 @@ impl Signer {
             hasher.update(part.as_bytes());
         }
         url.truncate(query_end);
-        let signature = Self::sign_hash(&day, &validity.time, &hasher.finish_hex());
+        let signature = second.sign_hash(&hasher.finish_hex());
         self.finish_url_query(&mut url, &signature);
 
         Ok(PresignedRequest {

@@ -4,7 +4,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use super::{DayState, SessionTokenPlacement, Signer, check_header, expires_seconds};
+use super::{SecondState, SessionTokenPlacement, Signer, check_header, expires_seconds};
 use crate::canonical::{
     ALGORITHM, CanonicalHeaders, CanonicalQuery, CanonicalRequest, CanonicalRequestBuilder, StringToSign,
     push_wire_path,
@@ -61,9 +61,8 @@ impl Validity {
 /// The signed `X-Amz-*` parameters of a presigned URL (all but the
 /// signature), ready to be written into a canonical query.
 pub(super) struct PresignParams<'a, 'h> {
-    /// `X-Amz-Credential`, already encoded.
-    credential: &'a str,
-    date: &'a str,
+    /// The second signed for, with `X-Amz-Credential` already encoded.
+    second: &'a SecondState,
     expires: &'a str,
     /// `X-Amz-Security-Token` (decoded) when it is signed.
     token: Option<&'a str>,
@@ -74,7 +73,7 @@ pub(super) struct PresignParams<'a, 'h> {
 impl<'a, 'h> PresignParams<'a, 'h> {
     pub fn new(
         signer: &'a Signer,
-        day: &'a DayState,
+        second: &'a SecondState,
         validity: &'a Validity,
         expires_buf: &'a mut [u8; 20],
         headers: &'a CanonicalHeaders<'h>,
@@ -83,13 +82,7 @@ impl<'a, 'h> PresignParams<'a, 'h> {
             SessionTokenPlacement::Signed => signer.credentials.session_token(),
             SessionTokenPlacement::AddedAfterSigning => None,
         };
-        Self {
-            credential: &day.encoded_credential,
-            date: validity.time.as_str(),
-            expires: decimal(validity.expires, expires_buf),
-            token,
-            headers,
-        }
+        Self { second, expires: decimal(validity.expires, expires_buf), token, headers }
     }
 
     /// Writes the canonical query: `own` (the request's own parameters)
@@ -106,16 +99,7 @@ impl<'a, 'h> PresignParams<'a, 'h> {
     /// Writes these parameters alone. Their names are listed here in
     /// sorted order, so this is their canonical query, without sorting.
     fn write_in_order(&self, out: &mut String) {
-        for part in [
-            "X-Amz-Algorithm=",
-            ALGORITHM,
-            "&X-Amz-Credential=",
-            self.credential,
-            "&X-Amz-Date=",
-            self.date,
-            "&X-Amz-Expires=",
-            self.expires,
-        ] {
+        for part in [&self.second.query_head, "&X-Amz-Expires=", self.expires] {
             out.push_str(part);
         }
         if let Some(token) = self.token {
@@ -129,8 +113,8 @@ impl<'a, 'h> PresignParams<'a, 'h> {
     /// Adds these parameters to `query`, to be sorted among its own.
     fn push_into(&self, query: &mut CanonicalQuery) {
         query.push_unreserved("X-Amz-Algorithm", ALGORITHM);
-        query.push_encoded("X-Amz-Credential", self.credential);
-        query.push_unreserved("X-Amz-Date", self.date);
+        query.push_encoded("X-Amz-Credential", &self.second.day.encoded_credential);
+        query.push_unreserved("X-Amz-Date", self.second.time.as_str());
         query.push_unreserved("X-Amz-Expires", self.expires);
         if let Some(token) = self.token {
             query.push("X-Amz-Security-Token", token);
@@ -172,10 +156,11 @@ impl Signer {
         }
         let mut query = CanonicalQuery::from_wire(request.query, |_| false)?;
         let headers = CanonicalHeaders::new(request.headers.iter().copied());
-        let (day, time) = self.day_at(now);
+        let second = self.second_at(now);
+        let time = second.time;
         let validity = Validity::check(expires_in, &headers, time)?;
         let mut expires_buf = [0u8; 20];
-        let params = PresignParams::new(self, &day, &validity, &mut expires_buf, &headers);
+        let params = PresignParams::new(self, &second, &validity, &mut expires_buf, &headers);
 
         let mut builder = CanonicalRequestBuilder::new(request.method, 512);
         push_wire_path(builder.uri(), request.path, self.settings.uri_encoding)?;

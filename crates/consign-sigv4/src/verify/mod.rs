@@ -29,7 +29,7 @@ use crate::canonical::{
 };
 use crate::chunked::{StreamingContext, StreamingMode};
 use crate::credentials::SecretKey;
-use crate::crypto::{Hex64, SigningKey, constant_time_eq, sha256_hex};
+use crate::crypto::{Hex64, constant_time_eq, sha256_hex};
 use crate::error::{AuthLocation, VerifyError};
 use crate::key_cache::SigningKeyCache;
 use crate::request::{
@@ -293,18 +293,15 @@ impl Verifier {
         };
         let scope = credential.scope();
         let hash = canonical_request.hash();
-        let key = self.keys.get_shared(&credential.access_key_id, secret, &scope);
         // The string to sign goes into the HMAC in pieces; its text is only
         // needed to explain a mismatch. The scope was checked against this
-        // verifier's, so its region and service are those of `scope_tail`.
-        let expected = key.sign_parts(&[
-            STRING_TO_SIGN_HEAD.as_bytes(),
-            time.as_bytes(),
-            b"\n",
-            scope.date.as_bytes(),
-            self.scope_tail.as_bytes(),
-            hash.as_bytes(),
-        ]);
+        // verifier's, so its region and service are those of `scope_tail`:
+        // the head is determined by the scope and the time, as the cache
+        // requires.
+        let head: [&[u8]; 5] =
+            [STRING_TO_SIGN_HEAD.as_bytes(), time.as_bytes(), b"\n", scope.date.as_bytes(), self.scope_tail.as_bytes()];
+        let key = self.keys.get_primed(&credential.access_key_id, secret, &scope, time.as_bytes(), &head);
+        let expected = key.sign_hash(&hash);
         if !constant_time_eq(expected.as_str().as_bytes(), signature.as_bytes()) {
             return Err(VerifyError::SignatureDoesNotMatch {
                 access_key_id: credential.access_key_id.to_string(),
@@ -322,7 +319,7 @@ impl Verifier {
                     STREAMING_SIGNED_TRAILER => StreamingMode::SignedWithTrailer,
                     _ => StreamingMode::UnsignedWithTrailer,
                 };
-                let key = SigningKey::clone(&key);
+                let key = self.keys.get(&credential.access_key_id, secret, &scope);
                 PayloadCheck::Streaming(Box::new(StreamingContext::new(mode, key, time, &scope, expected)))
             }
             hash => PayloadCheck::Sha256(hash.to_owned()),
