@@ -27,6 +27,33 @@ pub(crate) fn find_any<const N: usize>(bytes: &[u8], from: usize, targets: [u8; 
     at
 }
 
+/// Whether `class` holds for every byte of `bytes`, tested sixteen at a
+/// time: each block is a fixed-size fold, which the compiler turns into a
+/// few vector instructions, and the last partial block is tested as the
+/// last sixteen bytes (or, in a shorter text, padded with its first byte),
+/// so no byte is left to a byte-by-byte loop. (The loop over blocks stops
+/// at the first failing one; without that exit the compiler vectorizes it
+/// across blocks instead, byte by byte.)
+pub(crate) fn all_bytes(bytes: &[u8], class: impl Fn(u8) -> bool + Copy) -> bool {
+    let block_holds = |block: &[u8; 16]| block.iter().fold(true, |all, &b| all & class(b));
+    let mut blocks = bytes.chunks_exact(16);
+    for block in &mut blocks {
+        if !block.try_into().is_ok_and(block_holds) {
+            return false;
+        }
+    }
+    let rest = blocks.remainder();
+    let Some(&first) = rest.first() else {
+        return true;
+    };
+    let mut last = [first; 16];
+    match bytes.len().checked_sub(16) {
+        Some(start) => last.copy_from_slice(&bytes[start..]),
+        None => last[..rest.len()].copy_from_slice(rest),
+    }
+    block_holds(&last)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
