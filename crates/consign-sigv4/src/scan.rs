@@ -30,8 +30,9 @@ pub(crate) fn find_any<const N: usize>(bytes: &[u8], from: usize, targets: [u8; 
 /// Whether `class` holds for every byte of `bytes`, tested sixteen at a
 /// time: each block is a fixed-size fold, which the compiler turns into a
 /// few vector instructions, and the last partial block is tested as the
-/// last sixteen bytes (or, in a shorter text, padded with its first byte),
-/// so no byte is left to a byte-by-byte loop. (The loop over blocks stops
+/// last sixteen bytes (or, in a shorter text of eight bytes or more,
+/// padded with its first byte), so only a text of fewer than eight bytes
+/// is tested byte by byte. (The loop over blocks stops
 /// at the first failing one; without that exit the compiler vectorizes it
 /// across blocks instead, byte by byte.)
 pub(crate) fn all_bytes(bytes: &[u8], class: impl Fn(u8) -> bool + Copy) -> bool {
@@ -46,10 +47,16 @@ pub(crate) fn all_bytes(bytes: &[u8], class: impl Fn(u8) -> bool + Copy) -> bool
     let Some(&first) = rest.first() else {
         return true;
     };
+    // Copies of a constant size, done in place.
     let mut last = [first; 16];
-    match bytes.len().checked_sub(16) {
-        Some(start) => last.copy_from_slice(&bytes[start..]),
-        None => last[..rest.len()].copy_from_slice(rest),
+    let n = rest.len();
+    if let Some(start) = bytes.len().checked_sub(16) {
+        last.copy_from_slice(&bytes[start..]);
+    } else if n >= 8 {
+        last[..8].copy_from_slice(&rest[..8]);
+        last[n - 8..n].copy_from_slice(&rest[n - 8..]);
+    } else {
+        return rest.iter().fold(true, |all, &b| all & class(b));
     }
     block_holds(&last)
 }
@@ -73,5 +80,19 @@ mod tests {
         }
         assert_eq!(find_any(plain.as_bytes(), 3, [b'&']), plain.len());
         assert_eq!(find_any("é/ü".as_bytes(), 0, [b'/']), 2);
+    }
+
+    #[test]
+    fn all_bytes_tests_every_byte_of_every_length() {
+        let digit = |b: u8| b.is_ascii_digit();
+        for len in 0..50 {
+            let text = vec![b'7'; len];
+            assert!(all_bytes(&text, digit), "{len}");
+            for at in 0..len {
+                let mut text = text.clone();
+                text[at] = b'x';
+                assert!(!all_bytes(&text, digit), "{len} {at}");
+            }
+        }
     }
 }

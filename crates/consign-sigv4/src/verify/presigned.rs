@@ -194,10 +194,13 @@ impl<'q> PresignedQuery<'q> {
     }
 }
 
-/// The seconds of `X-Amz-Expires`: a decimal number from 1 to 7 days.
+/// The seconds of `X-Amz-Expires`: decimal digits only, from 1 to 7 days.
 pub(super) fn expires_seconds(text: &str) -> Option<u64> {
-    let seconds = text.parse::<u64>().ok()?;
-    ((1..=MAX_EXPIRES_SECONDS).contains(&seconds) && !text.starts_with('+')).then_some(seconds)
+    let seconds = text.bytes().try_fold(0u64, |seconds, b| {
+        let digit = b.wrapping_sub(b'0');
+        if digit < 10 { seconds.checked_mul(10)?.checked_add(u64::from(digit)) } else { None }
+    })?;
+    (1..=MAX_EXPIRES_SECONDS).contains(&seconds).then_some(seconds)
 }
 
 #[cfg(test)]

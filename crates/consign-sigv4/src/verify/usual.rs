@@ -56,17 +56,36 @@ enum Known {
 }
 
 /// The authentication parameters in the order signers send them (sorted,
-/// the signature last), each name with its `=`. Only the session token
-/// may be left out.
-const ORDER: [(Known, &str); 7] = [
-    (Known::Algorithm, "X-Amz-Algorithm="),
-    (Known::Credential, "X-Amz-Credential="),
-    (Known::Date, "X-Amz-Date="),
-    (Known::Expires, "X-Amz-Expires="),
-    (Known::SecurityToken, "X-Amz-Security-Token="),
-    (Known::SignedHeaders, "X-Amz-SignedHeaders="),
-    (Known::Signature, "X-Amz-Signature="),
+/// the signature last). Only the session token may be left out.
+const ORDER: [Known; 7] = [
+    Known::Algorithm,
+    Known::Credential,
+    Known::Date,
+    Known::Expires,
+    Known::SecurityToken,
+    Known::SignedHeaders,
+    Known::Signature,
 ];
+
+impl Known {
+    /// The length of this parameter's name and `=` when `rest` starts with
+    /// them. Each arm compares with a literal as a fixed-size array, which
+    /// the compiler does with a few word compares in place of a `memcmp`.
+    fn name_len_at(self, rest: &[u8]) -> Option<usize> {
+        fn is<const N: usize>(rest: &[u8], name_eq: &[u8; N]) -> Option<usize> {
+            (rest.first_chunk::<N>() == Some(name_eq)).then_some(N)
+        }
+        match self {
+            Known::Algorithm => is(rest, b"X-Amz-Algorithm="),
+            Known::Credential => is(rest, b"X-Amz-Credential="),
+            Known::Date => is(rest, b"X-Amz-Date="),
+            Known::Expires => is(rest, b"X-Amz-Expires="),
+            Known::SecurityToken => is(rest, b"X-Amz-Security-Token="),
+            Known::SignedHeaders => is(rest, b"X-Amz-SignedHeaders="),
+            Known::Signature => is(rest, b"X-Amz-Signature="),
+        }
+    }
+}
 
 /// Names that the request's own parameters may not have here: the
 /// authentication parameters (out of their place or repeated) and those of
@@ -101,39 +120,43 @@ pub(super) fn read(query: &str) -> Option<Usual<'_>> {
     let mut values = Values::default();
     // The index in `ORDER` of the next authentication parameter.
     let mut next = 0;
-    // The last parameter but the signature, as (name, value), and whether
-    // it was one of the request's own: only those need their order checked.
-    let mut previous = ("", "");
+    // Where the name and the value of the last parameter but the signature
+    // are, and whether it was one of the request's own: only those need
+    // their order checked (authentication parameters come in order).
+    let mut previous = (0..0, 0..0);
     let mut previous_own = false;
+    let pair_at =
+        |(name, value): &(Range<usize>, Range<usize>)| Some((query.get(name.clone())?, query.get(value.clone())?));
     let mut signature_span = 0..0;
     let mut at = 0;
     loop {
         let end = match expected_at(bytes, at, next) {
-            Some(index) => {
-                let (known, name_eq) = ORDER[index];
+            Some((index, name_len)) => {
+                let known = ORDER[index];
                 next = index + 1;
-                let value_at = at + name_eq.len();
+                let value_at = at + name_len;
                 let end = read_value(known, query, value_at, &mut values)?;
                 if known == Known::Signature {
                     signature_span = at..end;
                 } else {
-                    let pair = (&name_eq[..name_eq.len() - 1], query.get(value_at..end)?);
-                    if previous_own && previous > pair {
+                    let current = (at..value_at - 1, value_at..end);
+                    if previous_own && pair_at(&previous)? > pair_at(&current)? {
                         return None;
                     }
-                    (previous, previous_own) = (pair, false);
+                    (previous, previous_own) = (current, false);
                 }
                 end
             }
             None => {
                 let end = find_any(bytes, at, [b'&']);
-                let pair = own_parameter(query.get(at..end)?)?;
+                let (name, value) = own_parameter(query.get(at..end)?)?;
                 // Before the algorithm, only a name that sorts before it is
                 // usual: a query of other parameters is given up at once.
-                if previous > pair || next == 0 && pair.0 > "X-Amz-Algorithm" {
+                if pair_at(&previous)? > (name, value) || next == 0 && name > "X-Amz-Algorithm" {
                     return None;
                 }
-                (previous, previous_own) = (pair, true);
+                let value_at = at + name.len() + 1;
+                (previous, previous_own) = ((at..value_at - 1, value_at..end), true);
                 end
             }
         };
@@ -158,16 +181,17 @@ pub(super) fn read(query: &str) -> Option<Usual<'_>> {
     })
 }
 
-/// The index in `ORDER` of the authentication parameter at `at`, when it
-/// is the next one expected (or the one after an absent session token).
-fn expected_at(bytes: &[u8], at: usize, next: usize) -> Option<usize> {
+/// The index in `ORDER` of the authentication parameter at `at` and the
+/// length of its name and `=`, when it is the next one expected (or the one
+/// after an absent session token).
+fn expected_at(bytes: &[u8], at: usize, next: usize) -> Option<(usize, usize)> {
     let rest = bytes.get(at..)?;
-    let (known, name_eq) = ORDER.get(next)?;
-    if rest.starts_with(name_eq.as_bytes()) {
-        return Some(next);
+    let known = *ORDER.get(next)?;
+    if let Some(len) = known.name_len_at(rest) {
+        return Some((next, len));
     }
-    let (_, after) = ORDER.get(next + 1)?;
-    (*known == Known::SecurityToken && rest.starts_with(after.as_bytes())).then_some(next + 1)
+    let after = *ORDER.get(next + 1).filter(|_| known == Known::SecurityToken)?;
+    Some((next + 1, after.name_len_at(rest)?))
 }
 
 /// Reads the value of `known` at `at` into `values`; returns where it ends
@@ -228,31 +252,29 @@ fn read_value<'q>(known: Known, query: &'q str, at: usize, values: &mut Values<'
     }
 }
 
-/// `X-Amz-Credential`'s value at `at`: five unreserved parts separated by
-/// `%2F`, none empty, the last `aws4_request`. Returns where it ends.
+/// `X-Amz-Credential`'s value at `at`: four non-empty parts, each followed
+/// by `%2F`, then `aws4_request`; all unreserved. Returns where it ends.
 fn read_credential(query: &str, at: usize) -> Option<(Credential<'_>, usize)> {
     let bytes = query.as_bytes();
-    let mut parts = [""; 5];
+    let mut parts = [""; 4];
     let mut start = at;
-    let mut end = at;
-    for (i, part) in parts.iter_mut().enumerate() {
-        end = find_any(bytes, start, [b'%', b'&']);
-        *part = query.get(start..end)?;
-        if part.is_empty() {
+    for part in &mut parts {
+        // A `%` found past the value's end leaves a `&` in the part, which
+        // the byte check below refuses.
+        let cut = find_any(bytes, start, [b'%']);
+        if cut == start || bytes.get(cut..cut + 3) != Some(b"%2F") {
             return None;
         }
-        let separator = bytes.get(end..end + 3) == Some(b"%2F");
-        // Four separators, then the end of the value.
-        match (i < 4, separator) {
-            (true, true) => start = end + 3,
-            (false, false) if bytes.get(end) != Some(&b'%') => {}
-            _ => return None,
-        }
+        *part = query.get(start..cut)?;
+        start = cut + 3;
     }
-    let [access_key_id, date, region, service, terminator] = parts;
-    if terminator != TERMINATOR || !is_unreserved_or_percent(bytes.get(at..end)?) {
+    let end = start + TERMINATOR.len();
+    let terminated =
+        bytes.get(start..end) == Some(TERMINATOR.as_bytes()) && matches!(bytes.get(end), None | Some(b'&'));
+    if !terminated || !is_unreserved_or_percent(bytes.get(at..start)?) {
         return None;
     }
+    let [access_key_id, date, region, service] = parts;
     let credential = Credential {
         access_key_id: access_key_id.into(),
         date: date.into(),
