@@ -195,6 +195,7 @@ impl<'q> PresignedQuery<'q> {
 }
 
 /// The seconds of `X-Amz-Expires`: decimal digits only, from 1 to 7 days.
+#[inline]
 pub(super) fn expires_seconds(text: &str) -> Option<u64> {
     let seconds = text.bytes().try_fold(0u64, |seconds, b| {
         let digit = b.wrapping_sub(b'0');
