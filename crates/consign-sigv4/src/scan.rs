@@ -29,36 +29,31 @@ pub(crate) fn find_any<const N: usize>(bytes: &[u8], from: usize, targets: [u8; 
 
 /// Whether `class` holds for every byte of `bytes`, tested sixteen at a
 /// time: each block is a fixed-size fold, which the compiler turns into a
-/// few vector instructions, and the last partial block is tested as the
-/// last sixteen bytes (or, in a shorter text of eight bytes or more,
-/// padded with its first byte), so only a text of fewer than eight bytes
-/// is tested byte by byte. (The loop over blocks stops
-/// at the first failing one; without that exit the compiler vectorizes it
-/// across blocks instead, byte by byte.)
+/// few vector instructions. The last partial block is tested as the last
+/// sixteen bytes, or in a text of 8 to 15 bytes as its first and last
+/// eight, all read in place (copying them into a block first costs a
+/// stalled load); only a text of fewer than eight bytes is tested byte by
+/// byte. (The loop over blocks stops at the first failing one; without that
+/// exit the compiler vectorizes it across blocks instead, byte by byte.)
 pub(crate) fn all_bytes(bytes: &[u8], class: impl Fn(u8) -> bool + Copy) -> bool {
-    let block_holds = |block: &[u8; 16]| block.iter().fold(true, |all, &b| all & class(b));
+    let holds = |block: &[u8]| block.iter().fold(true, |all, &b| all & class(b));
     let mut blocks = bytes.chunks_exact(16);
     for block in &mut blocks {
-        if !block.try_into().is_ok_and(block_holds) {
+        if !block.first_chunk::<16>().is_some_and(|block| holds(block)) {
             return false;
         }
     }
     let rest = blocks.remainder();
-    let Some(&first) = rest.first() else {
+    if rest.is_empty() {
         return true;
-    };
-    // Copies of a constant size, done in place.
-    let mut last = [first; 16];
-    let n = rest.len();
-    if let Some(start) = bytes.len().checked_sub(16) {
-        last.copy_from_slice(&bytes[start..]);
-    } else if n >= 8 {
-        last[..8].copy_from_slice(&rest[..8]);
-        last[n - 8..n].copy_from_slice(&rest[n - 8..]);
-    } else {
-        return rest.iter().fold(true, |all, &b| all & class(b));
     }
-    block_holds(&last)
+    if let Some(last) = bytes.last_chunk::<16>() {
+        return holds(last);
+    }
+    match (rest.first_chunk::<8>(), rest.last_chunk::<8>()) {
+        (Some(first), Some(last)) => holds(first) & holds(last),
+        _ => holds(rest),
+    }
 }
 
 #[cfg(test)]
