@@ -1,9 +1,9 @@
 //! A presigned query in the layout every signer sends, read in place.
 //!
 //! Signers write the authentication parameters sorted and in canonical
-//! encoding, with `X-Amz-Signature` (which is not signed) last:
-//! `X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=…&X-Amz-Date=…&X-Amz-Expires=…`
-//! `[&X-Amz-Security-Token=…]&X-Amz-SignedHeaders=…&X-Amz-Signature=…`,
+//! encoding, with `X-Amz-Signature` (which is not signed) last or where it
+//! sorts: `X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=…&X-Amz-Date=…`
+//! `&X-Amz-Expires=…[&X-Amz-Security-Token=…]&X-Amz-SignedHeaders=…&X-Amz-Signature=…`,
 //! the request's own parameters sorted among them. [`read`] goes from one
 //! parameter to the next expecting that order: it compares the expected
 //! name as a literal and checks each value as it cuts it (the credential
@@ -55,17 +55,11 @@ enum Known {
     Signature,
 }
 
-/// The authentication parameters in the order signers send them (sorted,
-/// the signature last). Only the session token may be left out.
-const ORDER: [Known; 7] = [
-    Known::Algorithm,
-    Known::Credential,
-    Known::Date,
-    Known::Expires,
-    Known::SecurityToken,
-    Known::SignedHeaders,
-    Known::Signature,
-];
+/// The signed authentication parameters in the order signers send them
+/// (sorted). Only the session token may be left out. `X-Amz-Signature`,
+/// which is not signed, may come anywhere: last, or where it sorts.
+const ORDER: [Known; 6] =
+    [Known::Algorithm, Known::Credential, Known::Date, Known::Expires, Known::SecurityToken, Known::SignedHeaders];
 
 impl Known {
     /// The length of this parameter's name and `=` when `rest` starts with
@@ -135,10 +129,9 @@ pub(super) fn read(query: &str) -> Option<Usual<'_>> {
     let mut signature_span = 0..0;
     let mut at = 0;
     loop {
-        let end = match expected_at(bytes, at, next) {
-            Some((index, name_len)) => {
-                let known = ORDER[index];
-                next = index + 1;
+        let end = match expected_at(bytes.get(at..)?, next, values.signature.is_some()) {
+            Some((known, after, name_len)) => {
+                next = after;
                 let value_at = at + name_len;
                 let end = read_value(known, query, value_at, &mut values)?;
                 if known == Known::Signature {
@@ -183,17 +176,23 @@ pub(super) fn read(query: &str) -> Option<Usual<'_>> {
     })
 }
 
-/// The index in `ORDER` of the authentication parameter at `at` and the
-/// length of its name and `=`, when it is the next one expected (or the one
-/// after an absent session token).
-fn expected_at(bytes: &[u8], at: usize, next: usize) -> Option<(usize, usize)> {
-    let rest = bytes.get(at..)?;
-    let known = *ORDER.get(next)?;
-    if let Some(len) = known.name_len_at(rest) {
-        return Some((next, len));
+/// The authentication parameter that `rest` starts with, the index in
+/// `ORDER` of the one expected after it, and the length of its name and
+/// `=`: the next one expected (or the one after an absent session token),
+/// or the signature if it has not come yet.
+fn expected_at(rest: &[u8], next: usize, signature_read: bool) -> Option<(Known, usize, usize)> {
+    if let Some(&known) = ORDER.get(next) {
+        if let Some(len) = known.name_len_at(rest) {
+            return Some((known, next + 1, len));
+        }
+        if let Some(&after) = ORDER.get(next + 1).filter(|_| known == Known::SecurityToken) {
+            if let Some(len) = after.name_len_at(rest) {
+                return Some((after, next + 2, len));
+            }
+        }
     }
-    let after = *ORDER.get(next + 1).filter(|_| known == Known::SecurityToken)?;
-    Some((next + 1, after.name_len_at(rest)?))
+    let len = Known::Signature.name_len_at(rest).filter(|_| !signature_read)?;
+    Some((Known::Signature, next, len))
 }
 
 /// Reads the value of `known` at `at` into `values`; returns where it ends
@@ -406,7 +405,13 @@ mod tests {
 
     /// What a signer sends, and what the reader must take.
     fn usual_queries() -> Vec<String> {
+        let good = presigned("", None);
+        let (unsigned, signature) = good.rsplit_once("&X-Amz-Signature=").unwrap();
+        let sorted =
+            unsigned.replace("&X-Amz-SignedHeaders", &format!("&X-Amz-Signature={signature}&X-Amz-SignedHeaders"));
         vec![
+            format!("X-Amz-Signature={signature}&{unsigned}"),
+            sorted,
             presigned("", None),
             presigned("partNumber=1&uploadId=a%2Fb~c", None),
             presigned("Content-Disposition=inline&x-id=PutObject", None),
@@ -465,7 +470,6 @@ mod tests {
             format!("{good}&a=1+2"),
             format!("{good}&a=b=c"),
             format!("b=1&{good}"),
-            format!("X-Amz-Signature={signature}&{}", good.replace(&format!("&X-Amz-Signature={signature}"), "")),
             good.replace("X-Amz-Credential", "X-Amz-credential"),
             good.replace("X-Amz-Algorithm=AWS4-HMAC-SHA256&", ""),
             good.replace("X-Amz-SignedHeaders", "X-Amz-Signedheaders"),
