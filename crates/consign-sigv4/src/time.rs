@@ -71,17 +71,24 @@ impl AmzDate {
     /// [`BadTimestamp`] when `value` is not exactly that form or names a day
     /// that does not exist.
     pub fn parse(value: &str) -> Result<Self, BadTimestamp> {
+        /// Where the digits are (`0`) and the two letters.
+        const SHAPE: &[u8; 16] = b"00000000T000000Z";
         let bad = || BadTimestamp { value: value.chars().take(64).collect(), expected: BASIC };
-        let b = value.as_bytes();
-        if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' {
+        let text: [u8; 16] = value.as_bytes().try_into().map_err(|_| bad())?;
+        // The shape in one pass without early exit, which the compiler
+        // vectorizes; then each number is read without checking again.
+        let shaped = text
+            .iter()
+            .zip(SHAPE)
+            .fold(true, |ok, (&b, &shape)| ok & if shape == b'0' { b.wrapping_sub(b'0') < 10 } else { b == shape });
+        if !shaped {
             return Err(bad());
         }
-        let num = |r: std::ops::Range<usize>| digits(&b[r]).ok_or_else(bad);
-        let unix = unix_from_civil(num(0..4)?, num(4..6)?, num(6..8)?, num(9..11)?, num(11..13)?, num(13..15)?)
-            .ok_or_else(bad)?;
+        let num = |r: std::ops::Range<usize>| text[r].iter().fold(0, |n, &d| n * 10 + u32::from(d - b'0'));
+        let unix =
+            unix_from_civil(num(0..4), num(4..6), num(6..8), num(9..11), num(11..13), num(13..15)).ok_or_else(bad)?;
         // A valid date of four-digit years is its own formatting, so the
         // text is kept as given instead of being written again.
-        let text = b.try_into().map_err(|_| bad())?;
         Ok(Self { unix, text })
     }
 
@@ -294,6 +301,11 @@ mod tests {
             "20150830T123660Z",
             "20150830t123600z",
             "+0150830T123600Z",
+            "/0150830T123600Z",
+            "2015083:T123600Z",
+            "20150830X123600Z",
+            "20150830T1236:0Z",
+            "20150830T123600ZZ",
             "19691231T235959Z",
         ] {
             assert!(AmzDate::parse(bad).is_err(), "{bad:?} was accepted");

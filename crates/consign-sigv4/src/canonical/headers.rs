@@ -5,6 +5,9 @@ use std::borrow::Cow;
 
 use smallvec::SmallVec;
 
+use crate::request::eq_ignore_case;
+use crate::scan::all_bytes;
+
 /// Headers kept inline before spilling to the heap: a presigned URL signs
 /// `host` and a few more, a header signature adds about four of its own.
 const INLINE_HEADERS: usize = 8;
@@ -63,6 +66,11 @@ impl<'a> CanonicalHeaders<'a> {
         self.entries.binary_search_by(|(n, _)| n.as_ref().cmp(lower_name)).is_ok()
     }
 
+    /// Whether a header named `name`, in any case, is present.
+    pub(crate) fn contains_ignore_case(&self, name: &str) -> bool {
+        self.entries.iter().any(|(n, _)| eq_ignore_case(n, name))
+    }
+
     /// The lower-case names, sorted.
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.entries.iter().map(|(n, _)| n.as_ref())
@@ -112,9 +120,8 @@ fn canonical_value(value: &str) -> Cow<'_, str> {
     // exactly what a char-wise pass would.
     let bytes = value.as_bytes();
     // The usual value holds no byte at or below a space, so it is already
-    // canonical. (`fold` rather than `all`: without the early exit the
-    // loop is vectorized.)
-    if bytes.iter().fold(true, |plain, &b| plain & (b > b' ')) {
+    // canonical. (Tested sixteen bytes at a time: values are short.)
+    if all_bytes(bytes, |b| b > b' ') {
         return Cow::Borrowed(value);
     }
     let start = bytes.iter().position(|&b| !is_space_byte(b)).unwrap_or(bytes.len());

@@ -11,7 +11,7 @@ use std::ops::Range;
 
 pub use headers::CanonicalHeaders;
 pub use query::CanonicalQuery;
-pub(crate) use query::{WireParam, WireParams, is_canonical_as_sent, write_as_sent};
+pub(crate) use query::{WireParam, WireParams, is_canonical_as_sent, write_as_sent, write_without};
 pub use uri::{UriEncoding, push_object_path, push_wire_path};
 
 use crate::crypto::{Hex64, sha256_hex};

@@ -245,6 +245,21 @@ pub(crate) fn write_as_sent(query: &str, params: &[WireParam<'_>], skip: impl Fn
     }
 }
 
+/// Writes `query` without the parameter at `span` and the `&` that joins
+/// it to the rest: the canonical query of a query that is canonical and
+/// sorted as sent but for that parameter (`X-Amz-Signature`).
+pub(crate) fn write_without(query: &str, span: Range<usize>, out: &mut String) {
+    let before = query.get(..span.start).unwrap_or_default();
+    let after = query.get(span.end..).unwrap_or_default();
+    match before.strip_suffix('&') {
+        Some(before) => {
+            out.push_str(before);
+            out.push_str(after);
+        }
+        None => out.push_str(after.strip_prefix('&').unwrap_or(after)),
+    }
+}
+
 /// Query parameters gathered in encoded form, to be written sorted.
 ///
 /// All names and values share one buffer, so building a query of a dozen

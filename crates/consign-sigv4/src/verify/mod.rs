@@ -11,6 +11,7 @@ mod post;
 mod presigned;
 mod signed_headers;
 mod split;
+mod usual;
 
 use std::borrow::Cow;
 use std::time::SystemTime;
@@ -19,13 +20,12 @@ pub use authorization::AuthorizationHeader;
 pub use credential::Credential;
 pub use post::PostAuth;
 pub use presigned::PresignedQuery;
+use presigned::QuerySplit;
 pub use signed_headers::SignedHeaders;
-
-use smallvec::SmallVec;
 
 use crate::canonical::{
     ALGORITHM, CanonicalHeaders, CanonicalQuery, CanonicalRequestBuilder, StringToSign, UriEncoding, WireParam,
-    WireParams, is_canonical_as_sent, push_wire_path, write_as_sent,
+    WireParams, is_canonical_as_sent, push_wire_path, write_as_sent, write_without,
 };
 use crate::chunked::{StreamingContext, StreamingMode};
 use crate::credentials::SecretKey;
@@ -160,7 +160,20 @@ impl Verifier {
     /// [`VerifyError::SignatureVersion2`], [`VerifyError::MultipleAuthMechanisms`],
     /// or a parse error naming the element at fault.
     pub fn authenticate<'q>(&self, request: &HttpRequest<'q>) -> Result<Authentication<'q>, VerifyError> {
-        // Split once; the presigned parameters are read from the same list.
+        // A presigned query as signers send it is read in place; it holds
+        // the presigned markers and no Version 2 parameter.
+        if let Some(query) = PresignedQuery::read_usual(request.query) {
+            return match request.header("authorization") {
+                Some(_) => Err(VerifyError::MultipleAuthMechanisms),
+                None => Ok(Authentication::Presigned(query)),
+            };
+        }
+        self.authenticate_split(request)
+    }
+
+    /// [`Self::authenticate`] of any query: split once, the presigned
+    /// parameters read from the same list.
+    fn authenticate_split<'q>(&self, request: &HttpRequest<'q>) -> Result<Authentication<'q>, VerifyError> {
         let params: WireParams<'_> = WireParam::split_all(request.query);
         let mut presigned = false;
         for param in &params {
@@ -250,21 +263,21 @@ impl Verifier {
         check_signature_format(signature, location)?;
         let headers = signed_header_values(request, signed_headers)?;
         // Split the query once, for the agreement check and the canonical
-        // query; a presigned URL's was split by `authenticate` already.
+        // query; a presigned URL's was read by `authenticate` already.
         let reused = match auth {
-            Authentication::Presigned(q) => q.params_of(request.query),
+            Authentication::Presigned(q) => q.split_of(request.query),
             _ => None,
         };
-        let split: WireParams<'_>;
-        let params = match reused {
-            Some(params) => params,
+        let owned: QuerySplit<'_>;
+        let split = match reused {
+            Some(split) => split,
             None => {
-                split = WireParam::split_all(request.query);
-                &split[..]
+                owned = QuerySplit::Params(WireParam::split_all(request.query));
+                &owned
             }
         };
         if location == AuthLocation::Query {
-            check_query_header_agreement(request, params)?;
+            check_query_header_agreement(request, split)?;
         }
 
         let content_sha256 = request.header("x-amz-content-sha256").map(str::trim);
@@ -284,12 +297,18 @@ impl Verifier {
         let skip_signature = |name: &[u8]| location == AuthLocation::Query && name == b"X-Amz-Signature";
         let skip_sent = |name: &str| skip_signature(name.as_bytes());
         // A query as signers send it (canonical and sorted) is copied as it is.
-        let canonical_request = if is_canonical_as_sent(params, skip_sent) {
-            builder.finish_with(|out| write_as_sent(request.query, params, skip_sent, out), &headers, &payload_line)
-        } else {
-            let mut query = CanonicalQuery::from_wire_params(params, request.query.len(), skip_signature)
-                .map_err(|e| VerifyError::malformed(location, format!("the query: {e}")))?;
-            builder.finish(&mut query, &headers, &payload_line)
+        let canonical_request = match split {
+            QuerySplit::Usual { signature } => {
+                builder.finish_with(|out| write_without(request.query, signature.clone(), out), &headers, &payload_line)
+            }
+            QuerySplit::Params(params) if is_canonical_as_sent(params, skip_sent) => {
+                builder.finish_with(|out| write_as_sent(request.query, params, skip_sent, out), &headers, &payload_line)
+            }
+            QuerySplit::Params(params) => {
+                let mut query = CanonicalQuery::from_wire_params(params, request.query.len(), skip_signature)
+                    .map_err(|e| VerifyError::malformed(location, format!("the query: {e}")))?;
+                builder.finish(&mut query, &headers, &payload_line)
+            }
         };
         let scope = credential.scope();
         let hash = canonical_request.hash();
@@ -397,27 +416,18 @@ fn check_content_sha256(value: &str) -> Result<(), VerifyError> {
     if literal || hash { Ok(()) } else { Err(VerifyError::InvalidContentSha256 { value: truncate(value) }) }
 }
 
-/// Signed headers cut from their list once, on the stack.
-const INLINE_SIGNED: usize = 8;
-
 /// The canonical headers named by `signed`, after checking that `host` and
 /// every `x-amz-*` header sent are signed and every signed header was sent.
 fn signed_header_values<'a>(
     request: &HttpRequest<'a>,
     signed: &'a SignedHeaders<'_>,
 ) -> Result<CanonicalHeaders<'a>, VerifyError> {
-    let signed: SmallVec<[&str; INLINE_SIGNED]> = signed.iter().collect();
-    if !signed.contains(&"host") {
-        return Err(VerifyError::UnsignedHeader { name: "host".to_owned() });
-    }
-    for (name, _) in request.headers {
-        let must_sign = eq_ignore_case(name, "host") || name.len() > 6 && has_amz_prefix(name.as_bytes());
-        if must_sign && !signed.iter().any(|s| eq_ignore_case(s, name)) {
-            return Err(VerifyError::UnsignedHeader { name: name.to_ascii_lowercase() });
-        }
-    }
+    // One pass over the list gathers the headers and notes what the checks
+    // need; the checks follow, in the order they are reported.
     let mut headers = CanonicalHeaders::default();
-    for name in signed {
+    let (mut host_signed, mut missing) = (false, None);
+    for name in signed.iter() {
+        host_signed |= name == "host";
         let mut any = false;
         // The signed name is the sent one in lower case already (the list
         // was checked for upper case when it was read).
@@ -425,11 +435,24 @@ fn signed_header_values<'a>(
             headers.insert_lower(name, value);
             any = true;
         }
-        if !any {
-            return Err(VerifyError::SignedHeaderMissing { name: truncate(name) });
+        if !any && missing.is_none() {
+            missing = Some(name);
         }
     }
-    Ok(headers)
+    if !host_signed {
+        return Err(VerifyError::UnsignedHeader { name: "host".to_owned() });
+    }
+    for (name, _) in request.headers {
+        // A header sent and signed is among those gathered.
+        let must_sign = eq_ignore_case(name, "host") || name.len() > 6 && has_amz_prefix(name.as_bytes());
+        if must_sign && !headers.contains_ignore_case(name) {
+            return Err(VerifyError::UnsignedHeader { name: name.to_ascii_lowercase() });
+        }
+    }
+    match missing {
+        Some(name) => Err(VerifyError::SignedHeaderMissing { name: truncate(name) }),
+        None => Ok(headers),
+    }
 }
 
 /// Whether `name` starts with `x-amz-` in any case; checked for the two
@@ -443,12 +466,21 @@ fn has_amz_prefix(name: &[u8]) -> bool {
 
 /// A presigned URL's `X-Amz-*` parameters and the request's headers must
 /// not say different things.
-fn check_query_header_agreement(request: &HttpRequest<'_>, params: &[WireParam<'_>]) -> Result<(), VerifyError> {
+fn check_query_header_agreement(request: &HttpRequest<'_>, split: &QuerySplit<'_>) -> Result<(), VerifyError> {
     // Only an `x-amz-*` header can share a parameter's name; a presigned
     // request usually sends none, and then there is nothing to compare.
     if !request.headers.iter().any(|(name, _)| name.len() > 6 && has_amz_prefix(name.as_bytes())) {
         return Ok(());
     }
+    // A query read in place is split here, the one time it is needed.
+    let resplit: WireParams<'_>;
+    let params = match split {
+        QuerySplit::Params(params) => params,
+        QuerySplit::Usual { .. } => {
+            resplit = WireParam::split_all(request.query);
+            &resplit
+        }
+    };
     for param in params {
         // Parameters that do not decode are reported by the canonical query.
         let Ok(name) = param.name() else {

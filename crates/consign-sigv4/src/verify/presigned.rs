@@ -1,10 +1,12 @@
 //! The `X-Amz-*` query parameters of a presigned URL.
 
 use std::borrow::Cow;
+use std::ops::Range;
 
 use super::credential::{Credential, truncate};
 use super::signed_headers::SignedHeaders;
 use super::split::only_separator_escapes;
+use super::usual;
 use crate::canonical::{ALGORITHM, WireParam, WireParams};
 use crate::error::{AuthLocation, VerifyError};
 use crate::sign::MAX_EXPIRES_SECONDS;
@@ -12,9 +14,9 @@ use crate::time::AmzDate;
 
 /// The authentication parameters of a presigned URL, parsed.
 ///
-/// It borrows the query it was read from and keeps its split, so that
-/// [`Verifier::verify`](crate::Verifier::verify) of the same request does
-/// not split it again.
+/// It borrows the query it was read from and keeps what its reading found
+/// out about it, so that [`Verifier::verify`](crate::Verifier::verify) of
+/// the same request does not split it again.
 #[derive(Debug, Clone)]
 pub struct PresignedQuery<'q> {
     /// Who signed, and for which scope.
@@ -31,12 +33,23 @@ pub struct PresignedQuery<'q> {
     pub session_token: Option<Cow<'q, str>>,
     /// The whole query string these were read from.
     query: &'q str,
-    /// `query`, split into its parameters.
-    params: WireParams<'q>,
+    /// How `query` was read.
+    split: QuerySplit<'q>,
+}
+
+/// How a presigned query was read, for verification to reuse.
+#[derive(Debug, Clone)]
+pub(crate) enum QuerySplit<'q> {
+    /// In the usual layout (see [`usual`]): canonical and sorted as sent
+    /// but for `X-Amz-Signature=…`, which is at `signature`.
+    Usual { signature: Range<usize> },
+    /// Split into its parameters.
+    Params(WireParams<'q>),
 }
 
 /// Two parses are equal when their fields are; the split follows from the
-/// query, so comparing the query is enough for it.
+/// query (either way of reading it), so comparing the query is enough for
+/// it.
 impl PartialEq for PresignedQuery<'_> {
     fn eq(&self, other: &Self) -> bool {
         self.credential == other.credential
@@ -107,7 +120,26 @@ impl<'q> PresignedQuery<'q> {
     /// parameter; [`VerifyError::UnsupportedAlgorithm`];
     /// [`VerifyError::ExpiresOutOfRange`].
     pub fn parse(query: &'q str) -> Result<Self, VerifyError> {
-        Self::from_params(query, WireParam::split_all(query))
+        match Self::read_usual(query) {
+            Some(parsed) => Ok(parsed),
+            None => Self::from_params(query, WireParam::split_all(query)),
+        }
+    }
+
+    /// Reads a query in the usual layout in place (see [`usual`]); `None`
+    /// for any other, which [`Self::from_params`] reads.
+    pub(crate) fn read_usual(query: &'q str) -> Option<Self> {
+        let usual = usual::read(query)?;
+        Some(Self {
+            credential: usual.credential,
+            date: usual.date,
+            expires: usual.expires,
+            signed_headers: usual.signed_headers,
+            signature: Cow::Borrowed(usual.signature),
+            session_token: usual.session_token,
+            query,
+            split: QuerySplit::Usual { signature: usual.signature_span },
+        })
     }
 
     /// [`Self::parse`] over a query already split into parameters.
@@ -145,24 +177,31 @@ impl<'q> PresignedQuery<'q> {
         let date =
             AmzDate::parse(&date_text).map_err(|e| VerifyError::malformed(location, format!("X-Amz-Date: {e}")))?;
         let expires_text = require(expires, "X-Amz-Expires")?;
-        let expires = match expires_text.parse::<u64>() {
-            Ok(seconds) if (1..=MAX_EXPIRES_SECONDS).contains(&seconds) && !expires_text.starts_with('+') => seconds,
-            _ => {
-                return Err(VerifyError::ExpiresOutOfRange { value: truncate(&expires_text) });
-            }
-        };
+        let expires = expires_seconds(&expires_text)
+            .ok_or_else(|| VerifyError::ExpiresOutOfRange { value: truncate(&expires_text) })?;
         let signed_headers = match require(signed_headers, "X-Amz-SignedHeaders")? {
             Cow::Borrowed(raw) => SignedHeaders::parse_escaped(raw)?,
             Cow::Owned(decoded) => SignedHeaders::parse_owned(decoded, location)?,
         };
         let signature = require(signature, "X-Amz-Signature")?;
-        Ok(Self { credential, date, expires, signed_headers, signature, session_token, query, params })
+        let split = QuerySplit::Params(params);
+        Ok(Self { credential, date, expires, signed_headers, signature, session_token, query, split })
     }
 
-    /// The split of `query` when it is the query this was read from.
-    pub(crate) fn params_of(&self, query: &str) -> Option<&[WireParam<'q>]> {
-        (self.query == query).then_some(&self.params[..])
+    /// How `query` was read, when it is the query this was read from.
+    pub(crate) fn split_of(&self, query: &str) -> Option<&QuerySplit<'q>> {
+        (self.query == query).then_some(&self.split)
     }
+}
+
+/// The seconds of `X-Amz-Expires`: decimal digits only, from 1 to 7 days.
+#[inline]
+pub(super) fn expires_seconds(text: &str) -> Option<u64> {
+    let seconds = text.bytes().try_fold(0u64, |seconds, b| {
+        let digit = b.wrapping_sub(b'0');
+        if digit < 10 { seconds.checked_mul(10)?.checked_add(u64::from(digit)) } else { None }
+    })?;
+    (1..=MAX_EXPIRES_SECONDS).contains(&seconds).then_some(seconds)
 }
 
 #[cfg(test)]

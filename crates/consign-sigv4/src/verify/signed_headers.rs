@@ -42,6 +42,12 @@ impl<'a> SignedHeaders<'a> {
         })
     }
 
+    /// The value of `X-Amz-SignedHeaders` as sent, whose names the caller
+    /// has found non-empty, lower case and separated only by `%3B`.
+    pub(super) fn checked_escaped(raw: &'a str) -> Self {
+        Self { text: Cow::Borrowed(raw), escaped: true }
+    }
+
     /// Reads a decoded value that borrows nothing.
     pub(crate) fn parse_owned(value: String, location: AuthLocation) -> Result<Self, VerifyError> {
         Self::checked(Cow::Owned(value), false, location)
