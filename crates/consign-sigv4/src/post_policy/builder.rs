@@ -163,6 +163,24 @@ fn signed_fields<'a>(
     fields.into_iter().chain(security_token.map(|token| ("x-amz-security-token", token)))
 }
 
+/// Appends the conditions of [`signed_fields`] to a policy's JSON, each
+/// after a comma. They change once a second, so a signer writes them once
+/// a second (`SecondState`), not once a policy.
+pub(crate) fn write_signed_conditions(
+    json: &mut String,
+    credential: &str,
+    date: &AmzDate,
+    security_token: Option<&str>,
+) {
+    for (name, value) in signed_fields(credential, date, security_token) {
+        json.push_str(",{\"");
+        json.push_str(name);
+        json.push_str("\":");
+        write_json_string(json, value);
+        json.push('}');
+    }
+}
+
 impl Signer {
     /// Signs `policy` for a browser POST to `bucket` at `endpoint`.
     ///
@@ -179,7 +197,8 @@ impl Signer {
         policy: &'p PostPolicy,
         now: SystemTime,
     ) -> Result<PostForm<'p>, SignError> {
-        let (day, time) = self.day_at(now);
+        let second = self.second_at(now);
+        let (day, time) = (&second.day, second.time);
         if policy.expiration <= time {
             return Err(SignError::InvalidPolicy {
                 reason: format!("it expires at {} which is not after now ({time})", policy.expiration.to_iso8601()),
@@ -213,13 +232,7 @@ impl Signer {
             json.push(',');
             condition.write_json(&mut json);
         }
-        for (name, value) in signed_fields(&credential, &time, security_token) {
-            json.push_str(",{\"");
-            json.push_str(name);
-            json.push_str("\":");
-            write_json_string(&mut json, value);
-            json.push('}');
-        }
+        json.push_str(&second.post_conditions);
         json.push_str("]}");
 
         let encoded = crate::encoding::base64(json.as_bytes());

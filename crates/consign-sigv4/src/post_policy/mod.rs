@@ -7,6 +7,7 @@ mod condition;
 mod document;
 mod evaluate;
 
+pub(crate) use builder::write_signed_conditions;
 pub use builder::{PostForm, PostPolicy};
 pub use condition::Condition;
 pub use document::PolicyDocument;

@@ -18,6 +18,7 @@ use crate::canonical::{ALGORITHM, CanonicalRequest, StringToSign, UriEncoding};
 use crate::credentials::Credentials;
 use crate::crypto::{Hex64, PrimedKey, SigningKey};
 use crate::error::SignError;
+use crate::post_policy::write_signed_conditions;
 use crate::scope::CredentialScope;
 use crate::time::AmzDate;
 
@@ -150,18 +151,23 @@ pub(crate) struct SecondState {
     /// The first parameters of a presigned query, in their sorted order:
     /// `X-Amz-Algorithm`, `X-Amz-Credential` and `X-Amz-Date`.
     pub(crate) query_head: String,
+    /// The conditions a POST policy signed now gets from the signer
+    /// (algorithm, credential, date, session token), as policy JSON.
+    pub(crate) post_conditions: String,
     primed: PrimedKey,
 }
 
 impl SecondState {
-    fn new(day: Arc<DayState>, time: AmzDate) -> Self {
+    fn new(day: Arc<DayState>, time: AmzDate, security_token: Option<&str>) -> Self {
         // Bytes, not `&str`: each `as_str` would check UTF-8 again.
         let primed = day.key.primed(&[ALGORITHM.as_bytes(), b"\n", time.as_bytes(), day.scope_line.as_bytes()]);
         let query_head = ["X-Amz-Algorithm=", ALGORITHM, "&X-Amz-Credential=", &day.encoded_credential, "&X-Amz-Date="]
             .into_iter()
             .chain([time.as_str()])
             .collect();
-        Self { day, time, query_head, primed }
+        let mut post_conditions = String::with_capacity(192);
+        write_signed_conditions(&mut post_conditions, &day.credential, &time, security_token);
+        Self { day, time, query_head, post_conditions, primed }
     }
 
     /// Signs the string to sign of a canonical request that hashes to
@@ -276,7 +282,7 @@ impl Signer {
         }
         drop(cached);
         let (day, time) = self.day_at(now);
-        let second = Arc::new(SecondState::new(day, time));
+        let second = Arc::new(SecondState::new(day, time, self.credentials.session_token()));
         *self.second.write().unwrap_or_else(PoisonError::into_inner) = Some(Arc::clone(&second));
         second
     }
