@@ -6,7 +6,7 @@ mod header;
 mod object;
 mod presign;
 
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard};
 use std::time::{Duration, SystemTime};
 
 pub use endpoint::{Addressing, Endpoint};
@@ -177,6 +177,29 @@ impl SecondState {
     }
 }
 
+/// A [`SecondState`] as [`Signer::second_at`] gives it: borrowed under the
+/// cache's read lock while it is current, which spares the two atomic
+/// reference-count updates of a shared copy, or just built.
+///
+/// Hold one at a time: a thread that asked for another second while
+/// holding a cached one would wait for its own read lock.
+pub(crate) enum SecondRef<'a> {
+    /// The cached second; the lock holds a `Some`.
+    Cached(RwLockReadGuard<'a, Option<Arc<SecondState>>>),
+    Fresh(Arc<SecondState>),
+}
+
+impl std::ops::Deref for SecondRef<'_> {
+    type Target = SecondState;
+
+    fn deref(&self) -> &SecondState {
+        match self {
+            Self::Cached(guard) => guard.as_deref().unwrap_or_else(|| unreachable!("a second is cached")),
+            Self::Fresh(second) => second,
+        }
+    }
+}
+
 impl std::fmt::Debug for Signer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Signer")
@@ -274,17 +297,17 @@ impl Signer {
 
     /// The state of the second of `now`, built at most once a second: a
     /// busy signer formats no time and hashes no string-to-sign head.
-    pub(crate) fn second_at(&self, now: SystemTime) -> Arc<SecondState> {
+    pub(crate) fn second_at(&self, now: SystemTime) -> SecondRef<'_> {
         let unix = AmzDate::unix_of(now);
         let cached = self.second.read().unwrap_or_else(PoisonError::into_inner);
-        if let Some(second) = cached.as_ref().filter(|s| s.time.unix() == unix) {
-            return Arc::clone(second);
+        if cached.as_ref().is_some_and(|s| s.time.unix() == unix) {
+            return SecondRef::Cached(cached);
         }
         drop(cached);
         let (day, time) = self.day_at(now);
         let second = Arc::new(SecondState::new(day, time, self.credentials.session_token()));
         *self.second.write().unwrap_or_else(PoisonError::into_inner) = Some(Arc::clone(&second));
-        second
+        SecondRef::Fresh(second)
     }
 
     /// Hashes `canonical` into the string to sign and signs it.
@@ -369,6 +392,27 @@ mod tests {
             let presign = |s: &Signer| s.presign_object(&endpoint, &request, Duration::from_secs(60), at).unwrap().url;
             assert_eq!(presign(&shared), presign(&signer()), "at {unix}");
         }
+    }
+
+    #[test]
+    fn threads_sharing_a_signer_across_seconds_get_a_fresh_signers_urls() {
+        let signer = || Signer::s3(Credentials::new("AKID", "secret"), "us-east-1");
+        let (shared, endpoint) = (signer(), Endpoint::parse("http://127.0.0.1:9000").unwrap());
+        let request = ObjectRequest::put("uploads", "a.png");
+        let at = |i: u64| std::time::UNIX_EPOCH + Duration::from_secs(1_709_251_198 + i % 3);
+        let presign =
+            |s: &Signer, i| s.presign_object(&endpoint, &request, Duration::from_secs(60), at(i)).unwrap().url;
+        let expected: Vec<String> = (0..3).map(|i| presign(&signer(), i)).collect();
+        std::thread::scope(|scope| {
+            for thread in 0..4 {
+                let (shared, expected, presign) = (&shared, &expected, &presign);
+                scope.spawn(move || {
+                    for i in thread..thread + 300 {
+                        assert_eq!(presign(shared, i), expected[(i % 3) as usize], "thread {thread}, call {i}");
+                    }
+                });
+            }
+        });
     }
 
     #[test]

@@ -128,7 +128,10 @@ impl Signer {
             check_header(name, value)?;
         }
         let host = endpoint.host_for(request.bucket);
-        let mut headers = CanonicalHeaders::new(request.headers.iter().copied());
+        let mut headers = CanonicalHeaders::default();
+        for &(name, value) in &request.headers {
+            headers.insert(name, value);
+        }
         headers.insert("host", &host);
         let mut query = CanonicalQuery::with_capacity(request.query.len(), 0);
         for (name, value) in &request.query {
