@@ -42,14 +42,10 @@ pub(super) struct Validity {
 }
 
 impl Validity {
-    /// Checks the lifetime (1 s to 7 days) and that `host` is signed, for
-    /// a request signed at `time`.
-    pub fn check(expires_in: Duration, headers: &CanonicalHeaders<'_>, time: AmzDate) -> Result<Self, SignError> {
-        let expires = expires_seconds(expires_in)?;
-        if !headers.contains("host") {
-            return Err(SignError::MissingHost);
-        }
-        Ok(Self { time, expires })
+    /// Checks the lifetime (1 s to 7 days) of a request signed at `time`.
+    /// (Its caller checks that `host` is signed, unless it added it.)
+    pub fn check(expires_in: Duration, time: AmzDate) -> Result<Self, SignError> {
+        Ok(Self { time, expires: expires_seconds(expires_in)? })
     }
 
     /// The first instant at which the URL is refused.
@@ -158,7 +154,10 @@ impl Signer {
         let headers = CanonicalHeaders::new(request.headers.iter().copied());
         let second = self.second_at(now);
         let time = second.time;
-        let validity = Validity::check(expires_in, &headers, time)?;
+        let validity = Validity::check(expires_in, time)?;
+        if !headers.contains("host") {
+            return Err(SignError::MissingHost);
+        }
         let mut expires_buf = [0u8; 20];
         let params = PresignParams::new(self, &second, &validity, &mut expires_buf, &headers);
 
