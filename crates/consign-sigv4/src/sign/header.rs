@@ -4,7 +4,7 @@
 
 use std::time::SystemTime;
 
-use super::{SessionTokenPlacement, Signer, check_header, now_as_amz};
+use super::{SessionTokenPlacement, Signer, check_header};
 use crate::canonical::{
     ALGORITHM, CanonicalHeaders, CanonicalQuery, CanonicalRequest, CanonicalRequestBuilder, StringToSign,
     push_wire_path,
@@ -59,7 +59,8 @@ impl Signer {
         payload: Payload<'_>,
         now: SystemTime,
     ) -> Result<HeaderSignature, SignError> {
-        let time = now_as_amz(now);
+        let second = self.second_at(now);
+        let time = second.time;
         let payload_line = payload.line();
         let mut headers = CanonicalHeaders::new(request.headers.iter().copied().filter(|(n, _)| !set_by_signer(n)));
         for (name, value) in request.headers {
@@ -84,12 +85,12 @@ impl Signer {
         // `headers` borrows `payload_line` (and is invariant in that
         // borrow), so it must go before `payload_line` is moved below.
         drop(headers);
-        let (string_to_sign, signature) = self.sign_canonical(&canonical_request, &time);
+        let (string_to_sign, signature) = second.sign_canonical(&canonical_request, &self.scope(&time));
 
         let mut authorization = String::with_capacity(200);
         authorization.push_str(ALGORITHM);
         authorization.push_str(" Credential=");
-        self.write_credential(&mut authorization, &time);
+        authorization.push_str(&second.day.credential);
         authorization.push_str(", SignedHeaders=");
         authorization.push_str(canonical_request.signed_headers());
         authorization.push_str(", Signature=");

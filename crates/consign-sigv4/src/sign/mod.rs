@@ -143,8 +143,9 @@ impl DayState {
     }
 }
 
-/// What every request presigned in the same second shares: the day, the
-/// time, and the key primed with the string to sign's head.
+/// What every request signed in the same second shares (header signatures,
+/// presigned URLs, POST policies): the day, the time, and the key primed
+/// with the string to sign's head.
 pub(crate) struct SecondState {
     pub(crate) day: Arc<DayState>,
     pub(crate) time: AmzDate,
@@ -174,6 +175,13 @@ impl SecondState {
     /// `hash`, at this second.
     pub(crate) fn sign_hash(&self, hash: &Hex64) -> Hex64 {
         self.primed.sign_hash(hash)
+    }
+
+    /// Hashes `canonical` into the string to sign of this second under
+    /// `scope` (the signer's) and signs it; the text is for the caller.
+    fn sign_canonical(&self, canonical: &CanonicalRequest, scope: &CredentialScope<'_>) -> (StringToSign, Hex64) {
+        let hash = canonical.hash();
+        (StringToSign::new(ALGORITHM, &self.time, scope, &hash), self.sign_hash(&hash))
     }
 }
 
@@ -310,13 +318,6 @@ impl Signer {
         SecondRef::Fresh(second)
     }
 
-    /// Hashes `canonical` into the string to sign and signs it.
-    fn sign_canonical(&self, canonical: &CanonicalRequest, time: &AmzDate) -> (StringToSign, Hex64) {
-        let string_to_sign = canonical.string_to_sign(time, &self.scope(time));
-        let signature = self.day(time).key.sign(string_to_sign.as_str().as_bytes());
-        (string_to_sign, signature)
-    }
-
     /// Appends `AKID/date/region/service/aws4_request`.
     pub(crate) fn write_credential(&self, out: &mut String, time: &AmzDate) {
         out.push_str(self.credentials.access_key_id());
@@ -359,10 +360,6 @@ fn check_header(name: &str, value: &str) -> Result<(), SignError> {
         return Err(SignError::InvalidHeader { name: name.chars().take(64).collect() });
     }
     Ok(())
-}
-
-fn now_as_amz(now: SystemTime) -> AmzDate {
-    AmzDate::from_system_time(now)
 }
 
 #[cfg(test)]

@@ -165,7 +165,7 @@ impl Signer {
         push_wire_path(builder.uri(), request.path, self.settings.uri_encoding)?;
         let payload_line = payload.line();
         let canonical_request = builder.finish_with(|out| params.write_query(&mut query, out), &headers, &payload_line);
-        let (string_to_sign, signature) = self.sign_canonical(&canonical_request, &time);
+        let (string_to_sign, signature) = second.sign_canonical(&canonical_request, &self.scope(&time));
 
         let canonical_query = canonical_request.canonical_query();
         let mut url_query = String::with_capacity(canonical_query.len() + 96);
